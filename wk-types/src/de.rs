@@ -1,0 +1,73 @@
+//! Serde helpers shared by the wire types: `null` as default, lenient integers, schema snippets.
+
+use serde::{Deserialize, Deserializer};
+
+/// Deserializes a value where JSON `null` means the type's default, as an absent key does.
+pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Deserializes an optional integer that upstream (zKillboard) may write as a whole float (`7.0`).
+pub(crate) fn lenient_opt_i64<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer, a whole number or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("integer out of range"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // The range check keeps the cast exact: every whole f64 in it is an i64.
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Ok(Some(v as i64))
+            } else {
+                Err(E::custom(format!("expected a whole number, got {v}")))
+            }
+        }
+    }
+    deserializer.deserialize_option(Visitor)
+}
+
+/// JSON Schema snippets for types whose schema schemars cannot derive.
+#[cfg(feature = "schema")]
+pub(crate) mod schema {
+    use schemars::{Schema, SchemaGenerator, json_schema};
+
+    /// An RFC 3339 timestamp string.
+    pub(crate) fn timestamp(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date-time" })
+    }
+
+    /// An optional RFC 3339 timestamp string.
+    pub(crate) fn opt_timestamp(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "null"], "format": "date-time" })
+    }
+
+    /// Any JSON value.
+    pub(crate) fn any(_: &mut SchemaGenerator) -> Schema {
+        json_schema!(true)
+    }
+}

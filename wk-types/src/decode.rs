@@ -1,0 +1,59 @@
+//! Decoding with the JSON path of the first bad value in the error.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::DecodeError;
+
+/// Decodes `bytes` as `T`, reporting the JSON path of the first value that does not fit.
+///
+/// # Errors
+/// A [`DecodeError`] naming the path, the reason and the position in the input.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    finish(serde_path_to_error::deserialize(&mut de), &mut de)
+}
+
+/// Decodes `text` as `T`, reporting the JSON path of the first value that does not fit.
+///
+/// # Errors
+/// A [`DecodeError`] naming the path, the reason and the position in the input.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    from_slice(text.as_bytes())
+}
+
+fn finish<'de, T, R: serde_json::de::Read<'de>>(
+    result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<T, DecodeError> {
+    let value = result.map_err(|e| DecodeError::new(e.path().to_string(), e.inner()))?;
+    de.end().map_err(|e| DecodeError::new(".".to_owned(), &e))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Killmail;
+
+    #[test]
+    fn error_names_the_nested_path() {
+        let err = super::from_str::<Killmail>(
+            r#"{"killmail_id":1,"attackers":[{},{"character_id":"nope"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.path(), "attackers[1].character_id");
+        assert!(err.message().contains("invalid type"), "{err}");
+        assert_eq!(err.line(), 1);
+    }
+
+    #[test]
+    fn trailing_garbage_is_an_error() {
+        let err = super::from_str::<Killmail>(r#"{"killmail_id":1} x"#).unwrap_err();
+        assert_eq!(err.path(), ".");
+    }
+
+    #[test]
+    fn truncated_input_is_an_error_not_a_panic() {
+        assert!(super::from_str::<Killmail>(r#"{"killmail_id":1,"vic"#).is_err());
+        assert!(super::from_slice::<Killmail>(b"\xff\xfe").is_err());
+    }
+}

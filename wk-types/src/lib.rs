@@ -1,0 +1,70 @@
+//! The complete WandererKills wire model, as the real server puts it on the wire.
+//!
+//! This crate has no IO. It gives every other crate of the SDK (and your own code) one set of types for:
+//!
+//! - [`Killmail`] in all three server shapes (canonical, stored, zKillboard reference), with
+//!   [`Killmail::shape`] to tell which arrived;
+//! - typed ids ([`KillmailId`], [`SystemId`], [`CharacterId`], …) and [`SubscriptionId`];
+//! - HTTP envelopes and payloads in [`http`], and every error body shape behind [`ErrorBody`];
+//! - Phoenix Channels frames, join params, replies and pushes in [`phoenix`];
+//! - SSE filters and enhanced-stream events in [`sse`];
+//! - webhook bodies and their pure parser in [`webhook`];
+//! - client-side [`validate`] functions that refuse what the server would reject or crash on.
+//!
+//! Decoding follows PROTOCOL.md §2: absent keys and `null` are the same, unknown keys are ignored,
+//! money and coordinates are `f64` (so `1.0e4` parses), and ids are `i64`. Use [`decode`] for errors
+//! that name the JSON path of the bad value.
+//!
+//! ```
+//! use wk_types::{decode, http::Envelope, http::KillList, KillmailShape};
+//!
+//! let body = r#"{"data":{"kills":[{"killmail_id":131588301,"zkb":{"hash":"4b1e","totalValue":1.0e4}}],
+//!                "timestamp":"2025-12-03T14:25:02.417735Z","cached":false},
+//!                "timestamp":"2025-12-03T14:25:02.417735Z"}"#;
+//! let page: Envelope<KillList> = decode::from_str(body)?;
+//! let kill = &page.data.kills[0];
+//! assert_eq!(kill.shape(), KillmailShape::Reference);
+//! assert_eq!(kill.total_value(), Some(10_000.0));
+//! # Ok::<(), wk_types::DecodeError>(())
+//! ```
+//!
+//! ## Features
+//!
+//! | Name | Description | Default |
+//! |---|---|---|
+//! | `schema` | derives `schemars::JsonSchema` for every wire type (used by `cargo xtask codegen`) | no |
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[macro_use]
+mod macros;
+
+mod de;
+pub mod decode;
+mod error;
+mod ids;
+mod killmail;
+
+pub mod http;
+pub mod phoenix;
+pub mod sse;
+pub mod validate;
+pub mod webhook;
+
+pub use error::{
+    ApiError, DecodeError, ErrorBody, ErrorCode, ErrorType, FallbackError, ForbiddenError,
+    StructuredError, StructuredErrorDetail, SubscriptionError, SubscriptionErrorDetail,
+};
+pub use ids::{
+    AllianceId, CharacterId, CorporationId, FactionId, KillmailId, LocationId, SubscriptionId,
+    SystemId, TypeId,
+};
+pub use killmail::{
+    AllianceInfo, Attacker, CharacterInfo, CorporationInfo, Item, Killmail, KillmailShape,
+    Position, Victim, Zkb,
+};
+pub use validate::ValidationError;
+
+/// Re-exported so users can name timestamps without adding `jiff` themselves.
+pub use jiff::Timestamp;

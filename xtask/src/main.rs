@@ -1,0 +1,3 @@
+//! Repository automation for wanderer-kills-rs.
+
+fn main() {}

@@ -71,3 +71,18 @@ pub(crate) mod schema {
         json_schema!(true)
     }
 }
+
+/// Serializes a server-generated time as the server writes it: RFC 3339 UTC with exactly six
+/// fractional digits, e.g. `2025-12-03T14:25:02.417735Z` (PROTOCOL.md §2.2).
+pub(crate) fn server_time<S>(
+    time: &Option<jiff::Timestamp>,
+    serializer: S,
+) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+{
+    match time {
+        Some(t) => serializer.collect_str(&format_args!("{t:.6}")),
+        None => serializer.serialize_none(),
+    }
+}

@@ -62,7 +62,10 @@ pub enum ErrorBody {
     /// §3.5: `{"error": "Forbidden", "code": "forbidden", "message"}` from debug endpoints.
     Forbidden(ForbiddenError),
     /// A JSON body in none of the known shapes, kept whole.
-    Other(#[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::any"))] serde_json::Value),
+    Other(
+        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::any"))]
+        serde_json::Value,
+    ),
 }
 
 impl ErrorBody {
@@ -185,8 +188,11 @@ pub struct ApiError {
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::any"))]
     pub details: Option<serde_json::Value>,
     /// When the server answered.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 

@@ -18,8 +18,15 @@ pub struct Envelope<T> {
     /// The payload.
     pub data: T,
     /// When the server answered; absent on subscription endpoints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::timestamp"))]
+    #[serde(
+        serialize_with = "crate::de::server_time",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -39,8 +46,11 @@ pub struct KillList {
     #[serde(default, deserialize_with = "null_default")]
     pub kills: Vec<Killmail>,
     /// When the server built the list.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
     /// `false` for `/kills/system`, `true` for `/kills/cached`.
     #[serde(default, deserialize_with = "null_default")]
@@ -95,8 +105,11 @@ pub struct BulkSystemsKills {
     #[serde(default)]
     pub systems_kills: BTreeMap<SystemId, Vec<Killmail>>,
     /// When the server built the answer.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -171,7 +184,10 @@ impl<'de> Deserialize<'de> for KillmailLookup {
                     KillmailLookup::Unavailable(v.to_owned())
                 })
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
                 let de = serde::de::value::MapAccessDeserializer::new(map);
                 Ok(KillmailLookup::Found(Box::new(Killmail::deserialize(de)?)))
             }
@@ -205,8 +221,11 @@ pub struct KillCount {
     /// The count (always 0 at the server commit described).
     pub count: i64,
     /// When the server answered.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -321,12 +340,18 @@ pub struct Subscription {
     #[serde(default)]
     pub callback_url: Option<String>,
     /// Creation time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub created_at: Option<Timestamp>,
     /// Last update time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub updated_at: Option<Timestamp>,
 }
 
@@ -444,8 +469,15 @@ pub struct Health {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<HealthStatus>,
     /// When the check ran.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(
+        serialize_with = "crate::de::server_time",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -469,8 +501,15 @@ pub struct ServiceStatus {
     /// Headline numbers.
     pub summary: StatusSummary,
     /// When the status was gathered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(
+        serialize_with = "crate::de::server_time",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -562,7 +601,10 @@ pub struct WebsocketStatus {
     #[serde(default)]
     pub uptime_seconds: i64,
     /// When the status was gathered.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }

@@ -83,7 +83,10 @@ mod tests {
         let id: SystemId = serde_json::from_str("30000142").unwrap();
         assert_eq!(id.get(), 30_000_142);
         assert_eq!(serde_json::to_string(&id).unwrap(), "30000142");
-        assert_eq!("  95465499 ".parse::<CharacterId>().unwrap().get(), 95_465_499);
+        assert_eq!(
+            "  95465499 ".parse::<CharacterId>().unwrap().get(),
+            95_465_499
+        );
         assert_eq!(KillmailId::from(7).to_string(), "7");
     }
 

@@ -41,7 +41,10 @@ pub struct Killmail {
     pub killmail_id: KillmailId,
     /// When the kill happened (ESI's `killmail_time`). Absent in the reference shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub kill_time: Option<Timestamp>,
     /// The solar system. Absent in the reference shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -373,8 +373,11 @@ pub struct StatusReply {
     #[serde(default, deserialize_with = "null_default")]
     pub subscribed_characters: Vec<CharacterId>,
     /// When the socket connected.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub connected_at: Option<Timestamp>,
     /// `<client_id>_<unix µs>_<11 chars>`.
     #[serde(default)]
@@ -490,8 +493,11 @@ pub struct KillmailUpdate {
     #[serde(default, deserialize_with = "null_default")]
     pub killmails: Vec<Killmail>,
     /// When the server sent it (not the kill time).
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
     /// `true` for history sent after a join, `false` for live kills.
     #[serde(default, deserialize_with = "null_default")]
@@ -526,8 +532,11 @@ pub struct KillCountUpdate {
     /// The count.
     pub count: i64,
     /// When the server sent it.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -668,7 +677,10 @@ mod tests {
 
     #[test]
     fn reasons_parse() {
-        assert_eq!(ChannelErrorReason::parse("join crashed"), ChannelErrorReason::JoinCrashed);
+        assert_eq!(
+            ChannelErrorReason::parse("join crashed"),
+            ChannelErrorReason::JoinCrashed
+        );
         assert_eq!(
             ChannelErrorReason::parse("unmatched topic"),
             ChannelErrorReason::UnmatchedTopic
@@ -677,8 +689,13 @@ mod tests {
             ChannelErrorReason::parse("weird"),
             ChannelErrorReason::Other("weird".into())
         );
-        let r = ChannelErrorReason::parse("[validation:too_many_characters] Too many characters (max: 50000)");
-        assert_eq!(r.to_string(), "[validation:too_many_characters] Too many characters (max: 50000)");
+        let r = ChannelErrorReason::parse(
+            "[validation:too_many_characters] Too many characters (max: 50000)",
+        );
+        assert_eq!(
+            r.to_string(),
+            "[validation:too_many_characters] Too many characters (max: 50000)"
+        );
         let ChannelErrorReason::Validation { kind, .. } = r else {
             panic!("not a validation reason")
         };

@@ -161,8 +161,11 @@ pub struct Connected {
     #[serde(default)]
     pub filters: EchoedFilters,
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -232,8 +235,11 @@ pub struct Transition {
     #[serde(default)]
     pub total_historical: i64,
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -265,8 +271,11 @@ string_enum! {
 #[non_exhaustive]
 pub struct Heartbeat {
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
     /// `realtime` or `historical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,8 +305,11 @@ pub struct StreamError {
     #[serde(default)]
     pub message: Option<String>,
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 

@@ -115,7 +115,11 @@ pub enum ValidationError {
     InvalidCallbackUrl,
 }
 
-fn range(kind: IdKind, ids: impl IntoIterator<Item = i64>, r: &RangeInclusive<i64>) -> Result<(), ValidationError> {
+fn range(
+    kind: IdKind,
+    ids: impl IntoIterator<Item = i64>,
+    r: &RangeInclusive<i64>,
+) -> Result<(), ValidationError> {
     match ids.into_iter().find(|id| !r.contains(id)) {
         Some(id) => Err(ValidationError::OutOfRange {
             kind,
@@ -141,7 +145,11 @@ fn count(kind: IdKind, count: usize, max: usize) -> Result<(), ValidationError> 
 /// More than 10,000 ids, or an id outside 1..=50,000,000.
 pub fn channel_systems(ids: &[SystemId]) -> Result<(), ValidationError> {
     count(IdKind::System, ids.len(), MAX_CHANNEL_SYSTEMS)?;
-    range(IdKind::System, ids.iter().map(|i| i.get()), &CHANNEL_SYSTEM_RANGE)
+    range(
+        IdKind::System,
+        ids.iter().map(|i| i.get()),
+        &CHANNEL_SYSTEM_RANGE,
+    )
 }
 
 /// Characters for a channel join or `subscribe_characters`/`unsubscribe_characters` message.
@@ -233,7 +241,11 @@ pub fn subscription(request: &CreateSubscription) -> Result<(), ValidationError>
         return Err(ValidationError::InvalidCallbackUrl);
     }
     let positive = 1..=i64::MAX;
-    range(IdKind::System, request.system_ids.iter().map(|i| i.get()), &positive)?;
+    range(
+        IdKind::System,
+        request.system_ids.iter().map(|i| i.get()),
+        &positive,
+    )?;
     range(
         IdKind::Character,
         request.character_ids.iter().map(|i| i.get()),
@@ -265,7 +277,10 @@ pub fn is_http_url(url: &str) -> bool {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or("");
     let host = if host_port.starts_with('[') {
-        host_port.split(']').next().map(|h| h.trim_start_matches('['))
+        host_port
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
     } else {
         host_port.split(':').next()
     };
@@ -274,7 +289,8 @@ pub fn is_http_url(url: &str) -> bool {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -286,7 +302,13 @@ mod tests {
         assert!(channel_systems(&[SystemId::new(1), SystemId::new(50_000_000)]).is_ok());
         assert!(channel_systems(&[SystemId::new(0)]).is_err());
         assert!(channel_systems(&[SystemId::new(50_000_001)]).is_err());
-        assert!(channel_characters(&[CharacterId::new(90_000_000), CharacterId::new(3_000_000_000)]).is_ok());
+        assert!(
+            channel_characters(&[
+                CharacterId::new(90_000_000),
+                CharacterId::new(3_000_000_000)
+            ])
+            .is_ok()
+        );
         assert!(channel_characters(&[CharacterId::new(89_999_999)]).is_err());
         assert!(channel_characters(&[CharacterId::new(3_000_000_001)]).is_err());
     }
@@ -311,7 +333,10 @@ mod tests {
         let ok = base.clone().systems([SystemId::new(30_000_142)]);
         assert!(subscription(&ok).is_ok());
         let bad_url = CreateSubscription::new("bot", "ftp://x").systems([SystemId::new(1)]);
-        assert_eq!(subscription(&bad_url), Err(ValidationError::InvalidCallbackUrl));
+        assert_eq!(
+            subscription(&bad_url),
+            Err(ValidationError::InvalidCallbackUrl)
+        );
         let no_id = CreateSubscription::new("", "https://x");
         assert_eq!(
             subscription(&no_id),
@@ -320,7 +345,10 @@ mod tests {
             })
         );
         let many = base.systems((1..=101).map(SystemId::new));
-        assert!(matches!(subscription(&many), Err(ValidationError::TooMany { max: 100, .. })));
+        assert!(matches!(
+            subscription(&many),
+            Err(ValidationError::TooMany { max: 100, .. })
+        ));
     }
 
     #[test]
@@ -336,8 +364,14 @@ mod tests {
     #[test]
     fn window_rules() {
         assert!(window(Some(24), Some(1000)).is_ok());
-        assert_eq!(window(Some(0), None), Err(ValidationError::InvalidSinceHours));
-        assert_eq!(window(None, Some(0)), Err(ValidationError::InvalidLimit { limit: 0 }));
+        assert_eq!(
+            window(Some(0), None),
+            Err(ValidationError::InvalidSinceHours)
+        );
+        assert_eq!(
+            window(None, Some(0)),
+            Err(ValidationError::InvalidLimit { limit: 0 })
+        );
     }
 
     #[test]

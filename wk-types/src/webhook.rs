@@ -42,8 +42,11 @@ pub struct WebhookKills {
     #[serde(default, deserialize_with = "null_default")]
     pub kills: Vec<Killmail>,
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 
@@ -69,8 +72,11 @@ pub struct WebhookCount {
     /// The count (a delta of 1 per kill on the server's internal bus).
     pub count: i64,
     /// Server time.
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema::opt_timestamp"))]
+    #[serde(serialize_with = "crate::de::server_time", default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
+    )]
     pub timestamp: Option<Timestamp>,
 }
 

@@ -1,0 +1,5 @@
+//! Integration tests for wk-types: every protocol example decodes, round-trips and loses nothing.
+
+mod examples;
+mod malformed;
+mod roundtrip;

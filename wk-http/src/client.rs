@@ -1,0 +1,312 @@
+//! The [`Client`] handle and its [`ClientBuilder`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use serde::de::DeserializeOwned;
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service, ServiceExt};
+use tracing::Instrument;
+use wk_retry::{RetryConfig, RetryLayer};
+use wk_types::http::Envelope;
+
+use crate::BoxError;
+use crate::error::{
+    BuildError, DecodeError, Error, Result, StatusError, TimeoutError, TransportError,
+};
+use crate::request::{BaseUrl, Call};
+use crate::transport::{self, PoolConfig, Timeout};
+
+type Stack = BoxCloneSyncService<Request<Bytes>, Response<Bytes>, BoxError>;
+
+/// A WandererKills HTTP client: cheap to clone, `Send + Sync`, one connection pool for all clones.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), wk_http::Error> {
+/// use wk_types::SystemId;
+/// let client = wk_http::Client::builder().base_url("http://127.0.0.1:4004").build()?;
+/// let page = client.system_kills(SystemId::new(30000142)).since_hours(24).limit(50).send().await?;
+/// println!("{} kills", page.kills.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: BaseUrl,
+    service: Stack,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults: retries, pooled keep-alive connections, per-endpoint timeouts.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client with default settings for `base_url` (e.g. `http://127.0.0.1:4004`).
+    ///
+    /// # Errors
+    /// [`Error::Build`] when `base_url` is not an `http`/`https` URL with a host.
+    pub fn new(base_url: &str) -> Result<Self> {
+        Self::builder().base_url(base_url).build()
+    }
+
+    /// A client over a custom tower stack that takes `Request<Bytes>` and returns the whole response
+    /// body. Each request carries its per-attempt timeout and [`wk_retry::RetryMode`] as extensions.
+    ///
+    /// # Errors
+    /// [`Error::Build`] when `base_url` is not an `http`/`https` URL with a host.
+    pub fn from_service<S>(base_url: &str, service: S) -> Result<Self>
+    where
+        S: Service<Request<Bytes>, Response = Response<Bytes>, Error = BoxError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base: BaseUrl::parse(base_url).map_err(Error::Build)?,
+                service: BoxCloneSyncService::new(service),
+            }),
+        })
+    }
+
+    /// The base URL requests go to.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+
+    /// Sends a call and returns the raw response, whatever its status.
+    pub(crate) async fn execute(&self, call: &Call) -> Result<Response<Bytes>> {
+        let req = call.build(&self.inner.base).map_err(Error::Build)?;
+        let span = tracing::debug_span!(
+            "wk_http.request",
+            otel.name = call.op,
+            http.request.method = %call.method,
+            url.full = %req.uri(),
+            http.response.status_code = tracing::field::Empty,
+        );
+        let mut service = self.inner.service.clone();
+        async move {
+            let ready = service.ready().await.map_err(map_error)?;
+            let resp = ready.call(req).await.map_err(map_error)?;
+            tracing::Span::current().record("http.response.status_code", resp.status().as_u16());
+            Ok(resp)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a call and decodes the `data` of a success envelope.
+    pub(crate) async fn data<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
+        let resp = self.execute(call).await?;
+        let resp = success(resp)?;
+        decode::<Envelope<T>>(&resp).map(|e| e.data)
+    }
+}
+
+/// Passes 2xx responses through; turns every other status into [`Error::Status`].
+pub(crate) fn success(resp: Response<Bytes>) -> Result<Response<Bytes>> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let retry_after = wk_retry::retry_after(resp.headers(), std::time::SystemTime::now());
+    let status = resp.status();
+    Err(Error::Status(StatusError::new(
+        status,
+        resp.into_body(),
+        retry_after,
+    )))
+}
+
+/// Decodes a response body, naming the JSON path of the first bad value on failure.
+pub(crate) fn decode<T: DeserializeOwned>(resp: &Response<Bytes>) -> Result<T> {
+    wk_types::decode::from_slice(resp.body())
+        .map_err(|e| Error::Decode(DecodeError::json(resp.status(), e)))
+}
+
+/// Maps an error from the stack to its phase.
+fn map_error(e: BoxError) -> Error {
+    let e = match e.downcast::<TimeoutError>() {
+        Ok(t) => return Error::Timeout(*t),
+        Err(e) => e,
+    };
+    match e.downcast::<DecodeError>() {
+        Ok(d) => Error::Decode(*d),
+        Err(e) => Error::Transport(TransportError::new(e)),
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    retry: RetryConfig,
+    concurrency: usize,
+    default_timeout: Duration,
+    pool: PoolConfig,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            retry: RetryConfig::default(),
+            concurrency: 64,
+            default_timeout: crate::request::LOCAL_TIMEOUT,
+            pool: PoolConfig {
+                idle_timeout: Duration::from_secs(30),
+                max_idle_per_host: 32,
+                connect_timeout: Duration::from_secs(10),
+                max_body: 64 * 1024 * 1024,
+            },
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The server's base URL, e.g. `http://127.0.0.1:4004` (a path prefix is kept).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Retry settings (backoff, attempts, budget). See [`wk_retry::RetryConfig`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Disables retries.
+    pub fn no_retry(mut self) -> Self {
+        self.retry = RetryConfig::default().max_retries(0);
+        self
+    }
+
+    /// The most requests in flight at once; further calls wait for a slot (default 64).
+    pub fn concurrency_limit(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// How long an idle pooled connection is kept (default 30 s, below common server keep-alives).
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.pool.idle_timeout = d;
+        self
+    }
+
+    /// The most idle connections kept per host (default 32).
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.pool.max_idle_per_host = n;
+        self
+    }
+
+    /// The TCP connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.pool.connect_timeout = d;
+        self
+    }
+
+    /// The largest response body accepted (default 64 MiB); larger ones fail with [`Error::Decode`].
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.pool.max_body = bytes;
+        self
+    }
+
+    /// Builds the client. Needs a tokio runtime when requests are sent, not here.
+    ///
+    /// # Errors
+    /// [`Error::Build`] when the base URL is missing or invalid, or TLS cannot be set up.
+    pub fn build(self) -> Result<Client> {
+        let Some(url) = self.base_url.as_deref() else {
+            return Err(Error::Build(BuildError::base_url("")));
+        };
+        let base = BaseUrl::parse(url).map_err(Error::Build)?;
+        let connector = transport::http_connector(&self.pool);
+        let retry = self.retry.clone().retry_error(|e| !e.is::<DecodeError>());
+        let service = stack(
+            connector,
+            &self.pool,
+            self.default_timeout,
+            retry,
+            self.concurrency,
+        )?;
+        Ok(Client {
+            inner: Arc::new(Inner { base, service }),
+        })
+    }
+}
+
+fn layered<C>(
+    connector: C,
+    pool: &PoolConfig,
+    timeout: Duration,
+    retry: RetryConfig,
+    limit: usize,
+) -> Stack
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+{
+    let svc = Timeout::new(transport::collect(connector, pool), timeout);
+    let svc = RetryLayer::new(retry).layer(svc);
+    let svc = tower::limit::ConcurrencyLimitLayer::new(limit).layer(svc);
+    BoxCloneSyncService::new(svc)
+}
+
+#[cfg(feature = "rustls")]
+fn stack(
+    http: hyper_util::client::legacy::connect::HttpConnector,
+    pool: &PoolConfig,
+    timeout: Duration,
+    retry: RetryConfig,
+    limit: usize,
+) -> Result<Stack> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(provider)
+        .map_err(|e| Error::Build(BuildError::tls(e)))?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(layered(https, pool, timeout, retry, limit))
+}
+
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+fn stack(
+    http: hyper_util::client::legacy::connect::HttpConnector,
+    pool: &PoolConfig,
+    timeout: Duration,
+    retry: RetryConfig,
+    limit: usize,
+) -> Result<Stack> {
+    let https = hyper_tls::HttpsConnector::new_with_connector(http);
+    Ok(layered(https, pool, timeout, retry, limit))
+}
+
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn stack(
+    http: hyper_util::client::legacy::connect::HttpConnector,
+    pool: &PoolConfig,
+    timeout: Duration,
+    retry: RetryConfig,
+    limit: usize,
+) -> Result<Stack> {
+    Ok(layered(http, pool, timeout, retry, limit))
+}

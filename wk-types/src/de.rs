@@ -56,11 +56,6 @@ where
 pub(crate) mod schema {
     use schemars::{Schema, SchemaGenerator, json_schema};
 
-    /// An RFC 3339 timestamp string.
-    pub(crate) fn timestamp(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "format": "date-time" })
-    }
-
     /// An optional RFC 3339 timestamp string.
     pub(crate) fn opt_timestamp(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "type": ["string", "null"], "format": "date-time" })

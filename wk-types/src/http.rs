@@ -25,7 +25,7 @@ pub struct Envelope<T> {
     )]
     #[cfg_attr(
         feature = "schema",
-        schemars(schema_with = "crate::de::schema::timestamp")
+        schemars(schema_with = "crate::de::schema::opt_timestamp")
     )]
     pub timestamp: Option<Timestamp>,
 }
@@ -44,6 +44,7 @@ impl<T> Envelope<T> {
 pub struct KillList {
     /// The kills; may be empty.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Killmail>>"))]
     pub kills: Vec<Killmail>,
     /// When the server built the list.
     #[serde(serialize_with = "crate::de::server_time", default)]
@@ -332,9 +333,11 @@ pub struct Subscription {
     pub kind: SubscriptionKind,
     /// Systems followed.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<SystemId>>"))]
     pub system_ids: Vec<SystemId>,
     /// Characters followed.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<CharacterId>>"))]
     pub character_ids: Vec<CharacterId>,
     /// The webhook URL; `null` for WebSocket entries.
     #[serde(default)]
@@ -382,6 +385,7 @@ pub struct SubscriptionList {
     pub count: i64,
     /// Every webhook and WebSocket subscription on the server.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Subscription>>"))]
     pub subscriptions: Vec<Subscription>,
 }
 
@@ -568,6 +572,10 @@ pub struct WebsocketInfo {
     pub version: Option<String>,
     /// `{"killmails": "killmails:lobby"}`.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<BTreeMap<String, String>>")
+    )]
     pub channels: BTreeMap<String, String>,
 }
 

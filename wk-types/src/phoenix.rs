@@ -272,9 +272,11 @@ pub struct JoinReply {
     pub subscription_id: SubscriptionId,
     /// The de-duplicated systems, in the order sent.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<SystemId>>"))]
     pub subscribed_systems: Vec<SystemId>,
     /// The de-duplicated characters, in the order sent.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<CharacterId>>"))]
     pub subscribed_characters: Vec<CharacterId>,
     /// `"connected"`.
     #[serde(default)]
@@ -368,9 +370,11 @@ pub struct StatusReply {
     pub subscription_id: SubscriptionId,
     /// Every system subscribed.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<SystemId>>"))]
     pub subscribed_systems: Vec<SystemId>,
     /// Every character subscribed.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<CharacterId>>"))]
     pub subscribed_characters: Vec<CharacterId>,
     /// When the socket connected.
     #[serde(serialize_with = "crate::de::server_time", default)]
@@ -491,6 +495,7 @@ pub struct KillmailUpdate {
     pub system_id: SystemId,
     /// Live: canonical form, normally one. Preload: stored form, 1–5, newest first.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Killmail>>"))]
     pub killmails: Vec<Killmail>,
     /// When the server sent it (not the kill time).
     #[serde(serialize_with = "crate::de::server_time", default)]
@@ -559,6 +564,7 @@ impl KillCountUpdate {
 pub struct PreloadBatch {
     /// The killmails of this batch.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Killmail>>"))]
     pub kills: Vec<Killmail>,
     /// How many.
     #[serde(default)]

@@ -138,9 +138,11 @@ impl SseFilter {
 pub struct EchoedFilters {
     /// As parsed (may include 0 or negatives, which the server accepts).
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<SystemId>>"))]
     pub system_ids: Vec<SystemId>,
     /// As parsed.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<CharacterId>>"))]
     pub character_ids: Vec<CharacterId>,
     /// As parsed, e.g. `1.0e8`.
     #[serde(default)]
@@ -201,6 +203,7 @@ impl EchoedFilters {
 pub struct Batch {
     /// The kills of this batch.
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Killmail>>"))]
     pub kills: Vec<Killmail>,
     /// `kills.len()`.
     #[serde(default)]

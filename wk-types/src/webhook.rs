@@ -40,6 +40,7 @@ pub struct WebhookKills {
     pub system_id: SystemId,
     /// The kills (stored form from the preload path).
     #[serde(default, deserialize_with = "null_default")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<Killmail>>"))]
     pub kills: Vec<Killmail>,
     /// Server time.
     #[serde(serialize_with = "crate::de::server_time", default)]

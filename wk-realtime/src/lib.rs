@@ -1,9 +1,49 @@
-//! Realtime transports for WandererKills: the Phoenix Channels WebSocket and the SSE streams.
+//! Realtime transports for WandererKills: the Phoenix Channels WebSocket (and, with their issues,
+//! the SSE streams).
 //!
-//! [`phoenix::machine`] is the IO-free protocol core: frames and time in, frames to send and typed
-//! outputs out. The connection driver, subscriptions, de-duplication and gap recovery build on it.
+//! The WebSocket client is built for the server as it really behaves (PROTOCOL.md §7, §13):
+//!
+//! - one socket and **one channel join** carry the union of every local [`ws::Subscription`]'s
+//!   systems and characters (the server allows a single `killmails:lobby` join per socket); kills are
+//!   routed locally to each subscription they match;
+//! - ids are **validated locally** (the server crashes the channel on a bad id), and large sets are
+//!   **split** into frames under the server's 128 KiB limit;
+//! - each kill is delivered **once** although the server pushes it up to four times;
+//! - heartbeats every 30 s; a silent connection is replaced; reconnects use jittered backoff and
+//!   **rejoin with the current** subscription set, as do channel crashes (`phx_error`);
+//! - frames of an older join are dropped (late preload pushes after a crash);
+//! - after a reconnect, **gap recovery** fetches `/kills/cached` for subscribed systems and delivers
+//!   what was missed, marked [`Origin::Recovered`]. Character-only subscriptions cannot be recovered:
+//!   the server has no per-character endpoint;
+//! - a slow consumer never blocks the socket: its bounded queue overflows into
+//!   [`KillEvent::Lagged`].
+//!
+//! [`phoenix::machine`] is the IO-free protocol core underneath.
+//!
+//! ## Features
+//!
+//! | Name | Description | Default |
+//! |---|---|---|
+//! | `ws` | the Phoenix Channels WebSocket client | yes |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod dedup;
+mod error;
+mod event;
+mod filter;
 pub mod phoenix;
+
+pub use dedup::Dedup;
+pub use error::{ConnectError, Error, Result};
+pub use event::{Kill, KillEvent, Origin, Progress};
+pub use filter::Filter;
+
+/// The WebSocket client (`ws` feature).
+#[cfg(feature = "ws")]
+pub mod ws {
+    pub use crate::phoenix::{
+        Client, ClientBuilder, Config, ConnectionState, Subscription, Update, UpdateReply,
+    };
+}

@@ -406,15 +406,10 @@ impl Machine {
         refs.sort_unstable();
         for r in refs {
             if self.channel == (Channel::Joining { join_ref: r }) {
-                self.outputs.push_back(Output::JoinFailed {
-                    join_ref: r,
-                    why,
-                });
+                self.outputs
+                    .push_back(Output::JoinFailed { join_ref: r, why });
             } else {
-                self.outputs.push_back(Output::NoReply {
-                    push_ref: r,
-                    why,
-                });
+                self.outputs.push_back(Output::NoReply { push_ref: r, why });
             }
         }
     }

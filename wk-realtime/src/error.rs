@@ -1,0 +1,75 @@
+//! Errors of the realtime transports.
+
+use std::sync::Arc;
+
+use wk_types::phoenix::ChannelErrorReason;
+use wk_types::{DecodeError, ValidationError};
+
+/// A failed realtime call. Protocol errors are plain data, so tests can compare them.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input breaks a server rule; nothing was sent (the server would crash the channel).
+    #[error("invalid input")]
+    Invalid(#[source] ValidationError),
+    /// The URL could not be turned into a WebSocket or SSE endpoint.
+    #[error("invalid URL `{0}`")]
+    Url(String),
+    /// Connecting failed.
+    #[error("could not connect")]
+    Connect(#[source] ConnectError),
+    /// The server answered with an error reply.
+    #[error("the server refused: {0}")]
+    Rejected(ChannelErrorReason),
+    /// No reply within the reply timeout.
+    #[error("no reply within the timeout")]
+    Timeout,
+    /// The channel crashed or the connection dropped before the reply; the SDK rejoins on its own.
+    #[error("the channel was lost before the reply")]
+    ChannelLost,
+    /// Not connected, and the call was set to fail fast (or waited its bound).
+    #[error("not connected")]
+    NotConnected,
+    /// The client was shut down.
+    #[error("the client is closed")]
+    Closed,
+    /// A server message did not decode.
+    #[error("a server message did not decode")]
+    Decode(#[source] DecodeError),
+}
+
+impl Error {
+    /// Whether a later retry may succeed.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Connect(_) | Self::Timeout | Self::ChannelLost | Self::NotConnected
+        )
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+/// Why a connection attempt failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("connection attempt failed")]
+pub struct ConnectError {
+    #[source]
+    source: Arc<dyn std::error::Error + Send + Sync>,
+}
+
+impl ConnectError {
+    pub(crate) fn new(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            source: Arc::new(source),
+        }
+    }
+}
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

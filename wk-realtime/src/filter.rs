@@ -1,0 +1,122 @@
+//! What a subscription wants: systems, characters, or everything the connection receives.
+
+use std::collections::BTreeSet;
+
+use wk_types::{CharacterId, Killmail, SystemId, ValidationError, validate};
+
+/// A subscription's interest. A kill matches when its system is listed or a listed character is
+/// the victim or an attacker (the server's own OR rule, PROTOCOL.md §7.4).
+///
+/// ```
+/// use wk_realtime::Filter;
+/// use wk_types::{SystemId, CharacterId};
+/// let f = Filter::new().systems([SystemId::new(30000142)]).characters([CharacterId::new(95465499)]);
+/// assert_eq!(f.system_ids().count(), 1);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Filter {
+    systems: BTreeSet<SystemId>,
+    characters: BTreeSet<CharacterId>,
+    everything: bool,
+}
+
+impl Filter {
+    /// An empty filter (matches nothing until ids are added).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A filter that receives every kill the connection receives, whoever subscribed to it.
+    pub fn everything() -> Self {
+        Self {
+            everything: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds systems.
+    pub fn systems(mut self, ids: impl IntoIterator<Item = SystemId>) -> Self {
+        self.systems.extend(ids);
+        self
+    }
+
+    /// Adds characters.
+    pub fn characters(mut self, ids: impl IntoIterator<Item = CharacterId>) -> Self {
+        self.characters.extend(ids);
+        self
+    }
+
+    /// The systems.
+    pub fn system_ids(&self) -> impl ExactSizeIterator<Item = SystemId> + '_ {
+        self.systems.iter().copied()
+    }
+
+    /// The characters.
+    pub fn character_ids(&self) -> impl ExactSizeIterator<Item = CharacterId> + '_ {
+        self.characters.iter().copied()
+    }
+
+    /// Whether this filter receives everything.
+    #[must_use]
+    pub fn is_everything(&self) -> bool {
+        self.everything
+    }
+
+    /// Whether a kill matches.
+    #[must_use]
+    pub fn matches(&self, killmail: &Killmail, system: Option<SystemId>) -> bool {
+        if self.everything {
+            return true;
+        }
+        let system = killmail.system_id.or(system);
+        system.is_some_and(|s| self.systems.contains(&s))
+            || (!self.characters.is_empty()
+                && killmail
+                    .character_ids()
+                    .any(|c| self.characters.contains(&c)))
+    }
+
+    /// Whether updates about `system` concern this filter.
+    #[must_use]
+    pub fn wants_system(&self, system: SystemId) -> bool {
+        self.everything || self.systems.contains(&system)
+    }
+
+    /// Checks every id against the WebSocket's ranges (the per-message counts are handled by
+    /// splitting).
+    ///
+    /// # Errors
+    /// The first id outside its range.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let systems: Vec<SystemId> = self.systems.iter().copied().collect();
+        let characters: Vec<CharacterId> = self.characters.iter().copied().collect();
+        for chunk in systems.chunks(validate::MAX_CHANNEL_SYSTEMS) {
+            validate::channel_systems(chunk)?;
+        }
+        for chunk in characters.chunks(validate::MAX_CHANNEL_CHARACTERS) {
+            validate::channel_characters(chunk)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn add_systems(&mut self, ids: &[SystemId]) {
+        self.systems.extend(ids.iter().copied());
+    }
+
+    pub(crate) fn remove_systems(&mut self, ids: &[SystemId]) {
+        for id in ids {
+            self.systems.remove(id);
+        }
+    }
+
+    pub(crate) fn add_characters(&mut self, ids: &[CharacterId]) {
+        self.characters.extend(ids.iter().copied());
+    }
+
+    pub(crate) fn remove_characters(&mut self, ids: &[CharacterId]) {
+        for id in ids {
+            self.characters.remove(id);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Opening the WebSocket: TCP, TLS with rustls (ring) for `wss`, and the upgrade.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::client::Config;
+use crate::error::{ConnectError, Error};
+
+/// The socket type the driver owns.
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Small buffers: a killmail frame is a few KB, and thousands of idle connections should stay cheap.
+fn ws_config(config: &Config) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(config.read_buffer_size)
+        .write_buffer_size(0)
+        .max_message_size(Some(config.max_message_size))
+        .max_frame_size(Some(config.max_message_size))
+}
+
+fn tls() -> Connector {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    });
+    Connector::Rustls(config.clone())
+}
+
+/// Connects and upgrades. `ws://` is plain TCP; `wss://` uses rustls with the webpki roots, or the
+/// TLS config the user supplied.
+pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error> {
+    let connector = match &config.tls {
+        Some(custom) => Connector::Rustls(custom.clone()),
+        None if url.starts_with("wss://") => tls(),
+        None => Connector::Plain,
+    };
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        url,
+        Some(ws_config(config)),
+        true,
+        Some(connector),
+    );
+    match tokio::time::timeout(config.connect_timeout, connecting).await {
+        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(e)) => Err(Error::Connect(ConnectError::new(e))),
+        Err(_) => Err(Error::Connect(ConnectError::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connect timed out",
+        )))),
+    }
+}

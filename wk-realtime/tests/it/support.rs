@@ -1,0 +1,61 @@
+//! Shared helpers: servers with short timings, clients that fail fast, bounded waits.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wk_realtime::ws::{Client, ClientBuilder, Subscription};
+use wk_realtime::{Kill, KillEvent};
+use wk_testkit::{Profile, TestServer, TestServerBuilder};
+
+/// The bound on every wait in these tests; a hang fails instead of blocking the suite.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+pub(crate) fn server(profile: Profile) -> TestServerBuilder {
+    TestServer::builder().profile(profile)
+}
+
+pub(crate) fn client(server: &TestServer) -> ClientBuilder {
+    Client::builder(server.base_url())
+        .client_id("wk-realtime-tests")
+        .reconnect_backoff(
+            wk_retry::BackoffConfig::default()
+                .base(Duration::from_millis(50))
+                .max(Duration::from_millis(200))
+                .min(Duration::from_millis(10)),
+        )
+        .reply_timeout(Duration::from_secs(5))
+}
+
+/// The next kill on `sub`, skipping other events; panics after [`WAIT`].
+pub(crate) async fn next_kill(sub: &mut Subscription) -> Kill {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match sub
+                .next()
+                .await
+                .expect("stream ended")
+                .expect("stream error")
+            {
+                KillEvent::Kill(k) => return k,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("no kill within the wait")
+}
+
+/// Collects kills until `quiet` passes without one.
+pub(crate) async fn drain_kills(sub: &mut Subscription, quiet: Duration) -> Vec<Kill> {
+    let mut out = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(quiet, sub.next()).await {
+        if let Ok(KillEvent::Kill(k)) = item {
+            out.push(k);
+        }
+    }
+    out
+}
+
+pub(crate) async fn start(profile: Profile) -> TestServer {
+    server(profile).start().await.expect("testkit starts")
+}

@@ -1,0 +1,74 @@
+//! Server limits: large character sets split under 128 KiB; slow consumers lag, the socket does not.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wk_realtime::{Filter, KillEvent};
+use wk_testkit::{Generator, Profile};
+use wk_types::{CharacterId, SystemId};
+
+use crate::support::{WAIT, client, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_thousand_characters_join_in_chunks() {
+    for profile in [Profile::Faithful, Profile::Designed] {
+        let server = start(profile).await;
+        let client = client(&server).connect().await.unwrap();
+        let ids: Vec<CharacterId> = (0..50_000)
+            .map(|i| CharacterId::new(90_000_000 + i * 7))
+            .collect();
+        let _sub = client
+            .subscribe(Filter::new().characters(ids.clone()))
+            .await
+            .unwrap();
+        let status = client.status().await.unwrap();
+        assert_eq!(
+            status.subscribed_characters.len(),
+            50_000,
+            "{profile}: the server saw them all"
+        );
+        let state = server.state();
+        assert_eq!(state.channel_crashes, 0);
+        assert_eq!(
+            state.ws_connections, 1,
+            "no frame over 128 KiB closed the socket"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_lags_and_the_connection_stays_up() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server).queue_capacity(8).connect().await.unwrap();
+    let jita = SystemId::new(30000142);
+    let mut slow = client
+        .subscribe(Filter::new().systems([jita]))
+        .await
+        .unwrap();
+    let mut generator = Generator::new(9);
+    server.inject_many((0..40).map(|_| generator.killmail_in(jita)));
+    server
+        .wait_for(WAIT, |s| s.pushes_of("killmail_update") == 160)
+        .await
+        .expect("all pushed");
+    // Heartbeats and replies still flow while nobody reads.
+    assert!(client.status().await.is_ok());
+    // The consumer gets its 8 buffered kills, then one Lagged marker for the 32 it missed.
+    let mut kills_seen = 0;
+    let mut lagged = 0;
+    while let Ok(Some(Ok(event))) =
+        tokio::time::timeout(Duration::from_millis(300), slow.next()).await
+    {
+        match event {
+            KillEvent::Kill(_) => kills_seen += 1,
+            KillEvent::Lagged(n) => lagged += n,
+            _ => {}
+        }
+        if kills_seen == 8 && lagged == 0 {
+            // Delivery resumes after the marker once there is room again.
+            server.inject(generator.killmail_in(jita));
+        }
+    }
+    assert_eq!((kills_seen, lagged), (9, 32));
+    assert_eq!(server.state().ws_connections, 1, "never reconnected");
+}

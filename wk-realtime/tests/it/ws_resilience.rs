@@ -1,0 +1,204 @@
+//! Crashes, restarts, dead connections: rejoin with the current set and deliver every kill once.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use wk_realtime::ws::ConnectionState;
+use wk_realtime::{Filter, Origin};
+use wk_testkit::{Fault, Generator, Profile};
+use wk_types::{CharacterId, SystemId};
+
+use crate::support::{WAIT, client, drain_kills, next_kill, server, start};
+
+const JITA: SystemId = SystemId::new(30000142);
+const TAMA: SystemId = SystemId::new(30002813);
+
+/// A reconnect delay of exactly `ms`, so a test knows the client is away for that long.
+fn fixed_backoff(ms: u64) -> wk_retry::BackoffConfig {
+    let d = Duration::from_millis(ms);
+    wk_retry::BackoffConfig::default().base(d).min(d).max(d)
+}
+
+async fn wait_state(client: &wk_realtime::ws::Client, want: impl Fn(&ConnectionState) -> bool) {
+    let mut rx = client.state();
+    tokio::time::timeout(WAIT, rx.wait_for(|s| want(s)))
+        .await
+        .expect("state reached")
+        .expect("client alive");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_channel_rejoins_with_the_current_set() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server).connect().await.unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    sub.subscribe_systems([TAMA]).await.unwrap();
+    sub.subscribe_characters([CharacterId::new(95465499)])
+        .await
+        .unwrap();
+    server.fault(Fault::CrashChannels);
+    server
+        .wait_for(WAIT, |s| s.joins >= 2 && s.joined_channels == 1)
+        .await
+        .expect("rejoined");
+    let status = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(s) = client.status().await {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let systems: BTreeSet<_> = status.subscribed_systems.into_iter().collect();
+    assert_eq!(
+        systems,
+        BTreeSet::from([JITA, TAMA]),
+        "the current set, not the initial one"
+    );
+    assert_eq!(status.subscribed_characters, [CharacterId::new(95465499)]);
+    let kill = Generator::new(11).killmail_in(TAMA);
+    server.inject(kill.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        kill.killmail_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_heartbeats_replace_the_connection() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server)
+        .heartbeat_interval(Duration::from_millis(100))
+        .heartbeat_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    server.fault(Fault::StallHeartbeats(true));
+    server
+        .wait_for(WAIT, |s| s.ws_connections >= 2)
+        .await
+        .expect("a new connection");
+    server.fault(Fault::StallHeartbeats(false));
+    wait_state(&client, |s| *s == ConnectionState::Joined).await;
+    server
+        .wait_for(WAIT, |s| s.joined_channels == 1 && s.ws_open == 1)
+        .await
+        .expect("one live socket");
+    let kill = Generator::new(12).killmail_in(JITA);
+    server.inject(kill.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        kill.killmail_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_keep_an_idle_connection_alive() {
+    let server = server(Profile::Faithful)
+        .idle_timeout(Duration::from_millis(400))
+        .start()
+        .await
+        .unwrap();
+    let client = client(&server)
+        .heartbeat_interval(Duration::from_millis(100))
+        .connect()
+        .await
+        .unwrap();
+    let _sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    // Three idle timeouts of quiet, apart from heartbeats.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let state = server.state();
+    assert_eq!(state.ws_connections, 1, "never reconnected");
+    assert!(state.heartbeats >= 8, "{}", state.heartbeats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_mid_feed_loses_nothing_and_duplicates_nothing() {
+    let server = server(Profile::Faithful)
+        .keep_store_on_restart(true)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&server).connect().await.unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA, TAMA]))
+        .await
+        .unwrap();
+    let mut generator = Generator::new(13);
+    let mut injected = Vec::new();
+    for round in 0..3 {
+        let before: Vec<_> = (0..4)
+            .map(|i| generator.killmail_in(if i % 2 == 0 { JITA } else { TAMA }))
+            .collect();
+        server.inject_many(before.clone());
+        injected.extend(before);
+        server.restart().await.unwrap();
+        // Kills that land while the client is away reach it only through gap recovery (or preload).
+        let during: Vec<_> = (0..3).map(|_| generator.killmail_in(TAMA)).collect();
+        server.inject_many(during.clone());
+        injected.extend(during);
+        server
+            .wait_for(WAIT, |s| s.joined_channels == 1)
+            .await
+            .unwrap_or_else(|s| panic!("round {round}: {s:?}"));
+    }
+    let after = generator.killmail_in(JITA);
+    server.inject(after.clone());
+    injected.push(after);
+    let got = drain_kills(&mut sub, Duration::from_millis(800)).await;
+    let ids: Vec<_> = got.iter().map(|k| k.killmail.killmail_id).collect();
+    let unique: BTreeSet<_> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no duplicates: {ids:?}");
+    let want: BTreeSet<_> = injected.iter().map(|k| k.killmail_id).collect();
+    assert_eq!(unique, want, "every injected kill delivered");
+    assert!(
+        got.iter().any(|k| k.origin != Origin::Live),
+        "some came back through preload or recovery"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gap_recovery_fetches_what_preload_cannot() {
+    // Preload returns at most 5 kills per system; a gap of 8 needs /kills/cached.
+    let server = server(Profile::Faithful)
+        .keep_store_on_restart(true)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&server).connect().await.unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    let mut generator = Generator::new(14);
+    let first = generator.killmail_in(JITA);
+    server.inject(first.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        first.killmail_id
+    );
+    server.fault(Fault::DropConnections);
+    server
+        .wait_for(WAIT, |s| s.ws_open == 0)
+        .await
+        .expect("dropped");
+    let gap: Vec<_> = (0..8).map(|_| generator.killmail_in(JITA)).collect();
+    server.inject_many(gap.clone());
+    let got = drain_kills(&mut sub, Duration::from_millis(800)).await;
+    let ids: BTreeSet<_> = got.iter().map(|k| k.killmail.killmail_id).collect();
+    let want: BTreeSet<_> = gap.iter().map(|k| k.killmail_id).collect();
+    assert_eq!(ids, want);
+    assert!(got.iter().any(|k| k.origin == Origin::Recovered), "{got:?}");
+}

@@ -131,7 +131,11 @@ async fn restart_mid_feed_loses_nothing_and_duplicates_nothing() {
         .start()
         .await
         .unwrap();
-    let client = client(&server).connect().await.unwrap();
+    let client = client(&server)
+        .reconnect_backoff(fixed_backoff(150))
+        .connect()
+        .await
+        .unwrap();
     let mut sub = client
         .subscribe(Filter::new().systems([JITA, TAMA]))
         .await
@@ -177,7 +181,11 @@ async fn gap_recovery_fetches_what_preload_cannot() {
         .start()
         .await
         .unwrap();
-    let client = client(&server).connect().await.unwrap();
+    let client = client(&server)
+        .reconnect_backoff(fixed_backoff(300))
+        .connect()
+        .await
+        .unwrap();
     let mut sub = client
         .subscribe(Filter::new().systems([JITA]))
         .await

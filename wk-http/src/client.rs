@@ -39,6 +39,7 @@ pub struct Client {
 struct Inner {
     base: BaseUrl,
     service: Stack,
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Client {
@@ -81,6 +82,7 @@ impl Client {
             inner: Arc::new(Inner {
                 base: BaseUrl::parse(base_url).map_err(Error::Build)?,
                 service: BoxCloneSyncService::new(service),
+                timeout: None,
             }),
         })
     }
@@ -93,7 +95,13 @@ impl Client {
 
     /// Sends a call and returns the raw response, whatever its status.
     pub(crate) async fn execute(&self, call: &Call) -> Result<Response<Bytes>> {
-        let req = call.build(&self.inner.base).map_err(Error::Build)?;
+        let mut req = call.build(&self.inner.base).map_err(Error::Build)?;
+        if let Some(t) = self.inner.timeout
+            && !call.timeout_overridden
+        {
+            req.extensions_mut()
+                .insert(crate::request::AttemptTimeout(t));
+        }
         let span = tracing::debug_span!(
             "wk_http.request",
             otel.name = call.op,
@@ -160,6 +168,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     concurrency: usize,
     default_timeout: Duration,
+    timeout: Option<Duration>,
     pool: PoolConfig,
 }
 
@@ -170,6 +179,7 @@ impl Default for ClientBuilder {
             retry: RetryConfig::default(),
             concurrency: 64,
             default_timeout: crate::request::LOCAL_TIMEOUT,
+            timeout: None,
             pool: PoolConfig {
                 idle_timeout: Duration::from_secs(30),
                 max_idle_per_host: 32,
@@ -196,6 +206,14 @@ impl ClientBuilder {
     /// Disables retries.
     pub fn no_retry(mut self) -> Self {
         self.retry = RetryConfig::default().max_retries(0);
+        self
+    }
+
+    /// One per-attempt timeout for every endpoint, in place of the per-endpoint defaults
+    /// ([`crate::UPSTREAM_TIMEOUT`], [`crate::LOCAL_TIMEOUT`], [`crate::HEALTH_TIMEOUT`]). A
+    /// request builder's own `.timeout(..)` still wins.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
         self
     }
 
@@ -248,7 +266,11 @@ impl ClientBuilder {
             self.concurrency,
         )?;
         Ok(Client {
-            inner: Arc::new(Inner { base, service }),
+            inner: Arc::new(Inner {
+                base,
+                service,
+                timeout: self.timeout,
+            }),
         })
     }
 }

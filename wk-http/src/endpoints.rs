@@ -266,6 +266,7 @@ impl SystemKills {
             .map_err(Error::Build)?;
         if let Some(t) = self.timeout {
             call.timeout = t;
+            call.timeout_overridden = true;
         }
         self.client.data(&call).await
     }
@@ -321,6 +322,7 @@ impl SystemsKills {
         let mut call = request::systems_kills(&self.request).map_err(Error::Build)?;
         if let Some(t) = self.timeout {
             call.timeout = t;
+            call.timeout_overridden = true;
         }
         self.client.data(&call).await
     }

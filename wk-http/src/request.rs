@@ -51,6 +51,8 @@ pub(crate) struct Call {
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) body: Option<Bytes>,
     pub(crate) timeout: Duration,
+    /// Set when the caller chose this call's timeout; a client-wide timeout then does not apply.
+    pub(crate) timeout_overridden: bool,
     pub(crate) retry: RetryMode,
 }
 
@@ -63,6 +65,7 @@ impl Call {
             query: Vec::new(),
             body: None,
             timeout,
+            timeout_overridden: false,
             retry: RetryMode::Idempotent,
         }
     }
@@ -128,6 +131,7 @@ pub(crate) fn systems_kills(request: &BulkSystemsRequest) -> Result<Call, BuildE
         query: Vec::new(),
         body: Some(body.into()),
         timeout: UPSTREAM_TIMEOUT,
+        timeout_overridden: false,
         retry: RetryMode::Always,
     })
 }
@@ -173,6 +177,7 @@ pub(crate) fn create_subscription(request: &CreateSubscription) -> Result<Call, 
         query: Vec::new(),
         body: Some(body.into()),
         timeout: LOCAL_TIMEOUT,
+        timeout_overridden: false,
         retry: RetryMode::Never,
     })
 }

@@ -91,8 +91,7 @@ impl<D, E> ReplayBody for http_body_util::combinators::BoxBody<D, E> {
     }
 }
 
-/// Clones a request for replay: method, URI, version, headers, the retry mode, and the body.
-/// Other extensions are not carried over.
+/// Clones a request for replay: method, URI, version, headers, extensions and the body.
 pub(crate) fn try_clone_request<B: ReplayBody>(req: &Request<B>) -> Option<Request<B>> {
     let body = req.body().try_clone_body()?;
     let mut clone = Request::new(body);
@@ -100,9 +99,7 @@ pub(crate) fn try_clone_request<B: ReplayBody>(req: &Request<B>) -> Option<Reque
     *clone.uri_mut() = req.uri().clone();
     *clone.version_mut() = req.version();
     *clone.headers_mut() = req.headers().clone();
-    if let Some(mode) = req.extensions().get::<RetryMode>() {
-        clone.extensions_mut().insert(*mode);
-    }
+    *clone.extensions_mut() = req.extensions().clone();
     Some(clone)
 }
 

@@ -260,6 +260,10 @@ async fn get_can_opt_out() {
     assert_no_more(&mut handle).await;
 }
 
+/// A request extension a layer below might read (a timeout, a tracing context).
+#[derive(Clone, Debug, PartialEq)]
+struct Marker(u32);
+
 #[tokio::test(start_paused = true)]
 async fn headers_are_replayed() {
     let mut req = get();
@@ -267,12 +271,18 @@ async fn headers_are_replayed() {
         "x-request-id",
         "abcdefghijklmnopqrstuvwxyz".parse().unwrap(),
     );
+    req.extensions_mut().insert(Marker(7));
     let (task, mut handle) = start(config(), req);
     let (_, send) = next(&mut handle).await;
     let (_, retried, send) = answer_then_time(&mut handle, send, status(500)).await;
     assert_eq!(
         retried.headers()["x-request-id"],
         "abcdefghijklmnopqrstuvwxyz"
+    );
+    assert_eq!(
+        retried.extensions().get::<Marker>(),
+        Some(&Marker(7)),
+        "extensions are replayed"
     );
     send.send_response(status(200));
     task.await.unwrap().unwrap();

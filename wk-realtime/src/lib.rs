@@ -34,6 +34,8 @@ mod error;
 mod event;
 mod filter;
 pub mod phoenix;
+#[cfg(feature = "ws")]
+pub mod recovery;
 
 pub use dedup::Dedup;
 pub use error::{ConnectError, Error, Result};

@@ -856,40 +856,13 @@ impl Driver {
             return;
         };
         let systems: Vec<SystemId> = self.interest.systems().collect();
-        if systems.is_empty() {
-            return;
-        }
         let anchor = match (self.last_live, self.lost_at.take()) {
             (Some(seen), _) => seen,
             (None, Some(lost)) => lost,
             (None, None) => return,
         };
-        let cutoff = anchor
-            .checked_sub(
-                jiff::SignedDuration::try_from(self.config.recovery_margin)
-                    .unwrap_or(jiff::SignedDuration::ZERO),
-            )
-            .unwrap_or(anchor);
-        let tx = self.recovered_tx.clone();
-        tokio::spawn(async move {
-            for system in systems {
-                match http.cached_kills(system).await {
-                    Ok(list) => {
-                        let fresh: Vec<Killmail> = list
-                            .kills
-                            .into_iter()
-                            .filter(|k| k.kill_time.is_some_and(|t| t >= cutoff))
-                            .collect();
-                        if !fresh.is_empty() && tx.send(fresh).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(%system, error = %e, "gap recovery failed for a system")
-                    }
-                }
-            }
-        });
+        let cutoff = crate::recovery::cutoff(anchor, self.config.recovery_margin);
+        crate::recovery::spawn(http, systems, cutoff, self.recovered_tx.clone());
     }
 }
 

@@ -40,6 +40,8 @@ struct Inner {
     base: BaseUrl,
     service: Stack,
     timeout: Option<Duration>,
+    #[cfg(feature = "cache")]
+    cache: Option<wk_cache::Cache>,
 }
 
 impl std::fmt::Debug for Client {
@@ -83,6 +85,8 @@ impl Client {
                 base: BaseUrl::parse(base_url).map_err(Error::Build)?,
                 service: BoxCloneSyncService::new(service),
                 timeout: None,
+                #[cfg(feature = "cache")]
+                cache: None,
             }),
         })
     }
@@ -91,6 +95,13 @@ impl Client {
     #[must_use]
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()
+    }
+
+    /// The read-through cache, when one was configured with [`ClientBuilder::cache`].
+    #[cfg(feature = "cache")]
+    #[must_use]
+    pub fn cache(&self) -> Option<&wk_cache::Cache> {
+        self.inner.cache.as_ref()
     }
 
     /// Sends a call and returns the raw response, whatever its status.
@@ -170,6 +181,8 @@ pub struct ClientBuilder {
     default_timeout: Duration,
     timeout: Option<Duration>,
     pool: PoolConfig,
+    #[cfg(feature = "cache")]
+    cache: Option<wk_cache::Cache>,
 }
 
 impl Default for ClientBuilder {
@@ -180,6 +193,8 @@ impl Default for ClientBuilder {
             concurrency: 64,
             default_timeout: crate::request::LOCAL_TIMEOUT,
             timeout: None,
+            #[cfg(feature = "cache")]
+            cache: None,
             pool: PoolConfig {
                 idle_timeout: Duration::from_secs(30),
                 max_idle_per_host: 32,
@@ -247,6 +262,15 @@ impl ClientBuilder {
         self
     }
 
+    /// A read-through cache: [`Client::killmail`] and [`Client::cached_kills`] answer from it while
+    /// fresh, and fill it on a miss (concurrent misses for one key make one request). Each request
+    /// can bypass or refresh it with `.lookup(..)`.
+    #[cfg(feature = "cache")]
+    pub fn cache(mut self, cache: wk_cache::Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Builds the client. Needs a tokio runtime when requests are sent, not here.
     ///
     /// # Errors
@@ -270,6 +294,8 @@ impl ClientBuilder {
                 base,
                 service,
                 timeout: self.timeout,
+                #[cfg(feature = "cache")]
+                cache: self.cache,
             }),
         })
     }

@@ -45,30 +45,27 @@ impl Client {
     }
 
     /// `GET /api/v1/kills/cached/{id}`: every kill the server holds in memory for a system, in the
-    /// stored shape, most recently ingested first.
-    ///
-    /// # Errors
-    /// [`Error::Build`] for a system id ≤ 0; otherwise as for any call.
-    ///
-    /// # Cancel safety
-    /// Safe to drop: nothing is left half-done.
-    pub async fn cached_kills(&self, system: SystemId) -> Result<KillList> {
-        self.data(&request::cached_kills(system).map_err(Error::Build)?)
-            .await
+    /// stored shape, most recently ingested first. `.await` it, or set `.lookup(..)` first when a
+    /// cache is configured.
+    pub fn cached_kills(&self, system: SystemId) -> CachedKills {
+        CachedKills {
+            client: self.clone(),
+            system,
+            #[cfg(feature = "cache")]
+            lookup: wk_cache::Lookup::ReadThrough,
+        }
     }
 
     /// `GET /api/v1/killmail/{id}`: one killmail (the seed guide's `get_killmail`). The result says
     /// which shape arrived ([`wk_types::Killmail::shape`]), or [`KillmailLookup::KillOlder`] for kills
-    /// over 365 days old.
-    ///
-    /// # Errors
-    /// [`Error::Status`] with 404 `NOT_FOUND` when the server cannot find it.
-    ///
-    /// # Cancel safety
-    /// Safe to drop.
-    pub async fn killmail(&self, id: KillmailId) -> Result<KillmailLookup> {
-        self.data(&request::killmail(id).map_err(Error::Build)?)
-            .await
+    /// over 365 days old. `.await` it, or set `.lookup(..)` first when a cache is configured.
+    pub fn killmail(&self, id: KillmailId) -> KillmailRequest {
+        KillmailRequest {
+            client: self.clone(),
+            id,
+            #[cfg(feature = "cache")]
+            lookup: wk_cache::Lookup::ReadThrough,
+        }
     }
 
     /// `GET /api/v1/kills/count/{id}`. Always 0 on the real server (PROTOCOL.md §6.6); count
@@ -331,6 +328,122 @@ impl SystemsKills {
 impl IntoFuture for SystemsKills {
     type Output = Result<BulkSystemsKills>;
     type IntoFuture = BoxFuture<'static, Result<BulkSystemsKills>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A `GET /api/v1/killmail/{id}` request. `.await` it or call [`KillmailRequest::send`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct KillmailRequest {
+    client: Client,
+    id: KillmailId,
+    #[cfg(feature = "cache")]
+    lookup: wk_cache::Lookup,
+}
+
+impl KillmailRequest {
+    /// How to use the client's cache for this request (default: read through).
+    #[cfg(feature = "cache")]
+    pub fn lookup(mut self, lookup: wk_cache::Lookup) -> Self {
+        self.lookup = lookup;
+        self
+    }
+
+    /// Sends the request (or answers from the cache).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an id ≤ 0; [`Error::Status`] 404 `NOT_FOUND` when the server cannot find
+    /// the kill.
+    ///
+    /// # Cancel safety
+    /// Safe to drop; a coalesced load is handed to another waiter.
+    pub async fn send(self) -> Result<KillmailLookup> {
+        let call = request::killmail(self.id).map_err(Error::Build)?;
+        #[cfg(feature = "cache")]
+        if let Some(cache) = self.client.cache() {
+            // Only found killmails are cached; `kill_older` and errors pass through uncached.
+            enum Miss {
+                Other(KillmailLookup),
+                Http(Error),
+            }
+            let loaded = cache
+                .killmails()
+                .load(&self.id, self.lookup, || async {
+                    match self.client.data::<KillmailLookup>(&call).await {
+                        Ok(KillmailLookup::Found(km)) => Ok(*km),
+                        Ok(other) => Err(Miss::Other(other)),
+                        Err(e) => Err(Miss::Http(e)),
+                    }
+                })
+                .await;
+            return match loaded {
+                Ok(km) => Ok(KillmailLookup::Found(Box::new(
+                    std::sync::Arc::unwrap_or_clone(km),
+                ))),
+                Err(Miss::Other(other)) => Ok(other),
+                Err(Miss::Http(e)) => Err(e),
+            };
+        }
+        self.client.data(&call).await
+    }
+}
+
+impl IntoFuture for KillmailRequest {
+    type Output = Result<KillmailLookup>;
+    type IntoFuture = BoxFuture<'static, Result<KillmailLookup>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A `GET /api/v1/kills/cached/{id}` request. `.await` it or call [`CachedKills::send`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct CachedKills {
+    client: Client,
+    system: SystemId,
+    #[cfg(feature = "cache")]
+    lookup: wk_cache::Lookup,
+}
+
+impl CachedKills {
+    /// How to use the client's cache for this request (default: read through).
+    #[cfg(feature = "cache")]
+    pub fn lookup(mut self, lookup: wk_cache::Lookup) -> Self {
+        self.lookup = lookup;
+        self
+    }
+
+    /// Sends the request (or answers from the cache).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for a system id ≤ 0; otherwise as for any call.
+    ///
+    /// # Cancel safety
+    /// Safe to drop.
+    pub async fn send(self) -> Result<KillList> {
+        let call = request::cached_kills(self.system).map_err(Error::Build)?;
+        #[cfg(feature = "cache")]
+        if let Some(cache) = self.client.cache() {
+            let list = cache
+                .systems()
+                .load(&self.system, self.lookup, || {
+                    self.client.data::<KillList>(&call)
+                })
+                .await?;
+            return Ok(std::sync::Arc::unwrap_or_clone(list));
+        }
+        self.client.data(&call).await
+    }
+}
+
+impl IntoFuture for CachedKills {
+    type Output = Result<KillList>;
+    type IntoFuture = BoxFuture<'static, Result<KillList>>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

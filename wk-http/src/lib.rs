@@ -42,6 +42,7 @@
 //! |---|---|---|
 //! | `rustls` | HTTPS with rustls (ring provider, webpki roots) | yes |
 //! | `native-tls` | HTTPS with the platform TLS library instead (used only when `rustls` is off) | no |
+//! | `cache` | read-through [`wk_cache`] TTL cache for killmails by id and cached system kills | no |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -53,7 +54,7 @@ mod request;
 mod transport;
 
 pub use client::{Client, ClientBuilder};
-pub use endpoints::{SystemKills, SystemsKills};
+pub use endpoints::{CachedKills, KillmailRequest, SystemKills, SystemsKills};
 pub use error::{
     BuildError, DecodeError, Error, Result, StatusError, TimeoutError, TransportError,
 };

@@ -1,5 +1,7 @@
 //! wk-http against wk-testkit over real sockets: every endpoint, every error shape, faults.
 
+#[cfg(feature = "cache")]
+mod cache;
 mod endpoints;
 mod errors;
 mod faults;

@@ -18,8 +18,12 @@ pub(crate) const STEPS: &[&str] = &[
     "doc",
     "codegen",
     "tidy",
+    "features",
     "conformance",
 ];
+
+/// Crates whose features must each build alone (STYLE.md §6), checked by the `features` step.
+const FEATURE_CRATES: &[&str] = &["wk-facade", "wk-realtime", "wk-http"];
 
 /// The conformance suite's folder, relative to the workspace root.
 const CONFORMANCE_DIR: &str = "wk-testkit/conformance";
@@ -65,6 +69,9 @@ fn describe(step: &str) -> &'static str {
         }
         "codegen" => "cargo xtask codegen --check (in process)",
         "tidy" => "cargo xtask tidy (in process)",
+        "features" => {
+            "every feature alone (cargo check --no-default-features --features F), then cargo test -p wk-facade --no-default-features"
+        }
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
         _ => "unknown step",
     }
@@ -106,9 +113,69 @@ fn run_step(root: &Path, step: &str) -> Result {
         ),
         "codegen" => codegen::run(root, true),
         "tidy" => tidy::run(root),
+        "features" => features(root),
         "conformance" => conformance(root),
         other => Err(format!("unknown step `{other}`").into()),
     }
+}
+
+/// Checks each crate with no default features, then with each feature alone; then tests the
+/// facade without default features (its docs and examples must not assume them).
+fn features(root: &Path) -> Result {
+    for krate in FEATURE_CRATES {
+        let manifest = std::fs::read_to_string(root.join(krate).join("Cargo.toml"))?;
+        let mut sets = vec![String::new()];
+        sets.extend(
+            feature_names(&manifest)
+                .into_iter()
+                .filter(|f| f != "default"),
+        );
+        for set in sets {
+            let mut args = vec![
+                "check",
+                "--locked",
+                "--quiet",
+                "-p",
+                krate,
+                "--no-default-features",
+            ];
+            if !set.is_empty() {
+                args.extend(["--features", set.as_str()]);
+            }
+            println!("features: {krate} [{set}]");
+            cargo(root, &args, &[])?;
+        }
+    }
+    cargo(
+        root,
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "wk-facade",
+            "--no-default-features",
+        ],
+        &[],
+    )
+}
+
+/// The feature names declared in a manifest's `[features]` table.
+fn feature_names(manifest: &str) -> Vec<String> {
+    let mut in_features = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+            continue;
+        }
+        if in_features
+            && let Some((name, _)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            names.push(name.trim().to_owned());
+        }
+    }
+    names
 }
 
 /// The cargo that runs us (`$CARGO`), else `cargo` from `PATH`.
@@ -235,6 +302,12 @@ mod tests {
             assert_ne!(describe(step), "unknown step", "{step}");
         }
         assert!(run_step(Path::new("."), "nope").is_err());
+    }
+
+    #[test]
+    fn feature_names_are_read_from_the_features_table() {
+        let manifest = "[package]\nname = \"x\"\n\n[features]\ndefault = [\"a\"]\n## Doc.\na = []\nb = [\"dep:c\"]\n\n[dependencies]\nc = \"1\"\n";
+        assert_eq!(feature_names(manifest), ["default", "a", "b"]);
     }
 
     #[test]

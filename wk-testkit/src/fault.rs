@@ -56,6 +56,12 @@ pub enum Fault {
         /// How many requests to affect.
         count: u32,
     },
+    /// The next `count` JSON responses send their headers and half their body, then the connection
+    /// drops (a reset mid-response).
+    CutBody {
+        /// How many responses to affect.
+        count: u32,
+    },
     /// Removes every pending or ongoing fault.
     Clear,
 }
@@ -66,7 +72,7 @@ impl Fault {
     /// Keys: `http_status` (+ `retry_after`, `count`, default 1), `fetch_error` (count),
     /// `delay_ms`, `drop_connections`, `stall_heartbeats` (bool), `malformed_frame`,
     /// `crash_channels`, `truncate_body` (count), `garbage_body` (count), `close_sockets` (close
-    /// code), `end_streams`, `reset` (count), `clear`.
+    /// code), `end_streams`, `reset` (count), `cut_body` (count), `clear`.
     ///
     /// # Errors
     /// A message naming the problem when the value is not an object or names no fault.
@@ -125,6 +131,11 @@ impl Fault {
         if truthy("reset") == Some(true) {
             faults.push(Fault::ResetHttp {
                 count: count("reset", 1),
+            });
+        }
+        if truthy("cut_body") == Some(true) {
+            faults.push(Fault::CutBody {
+                count: count("cut_body", 1),
             });
         }
         if truthy("end_streams") == Some(true) {

@@ -104,3 +104,34 @@ async fn connection_refused_is_a_transport_error_not_sent() {
     assert!(t.is_connect());
     assert!(!err.was_sent());
 }
+
+#[tokio::test]
+async fn a_connection_dropped_mid_response_is_retried() {
+    let server = start(Profile::Faithful).await;
+    server.fault(Fault::CutBody { count: 2 });
+    let list = client(&server).subscriptions().await.unwrap();
+    assert_eq!(list.count, 0);
+    assert_eq!(
+        server.state().http_requests,
+        3,
+        "two cut responses, then a whole one"
+    );
+
+    server.fault(Fault::CutBody { count: 1 });
+    let http = wk_http::Client::builder()
+        .base_url(server.base_url())
+        .no_retry()
+        .build()
+        .unwrap();
+    let err = http.subscriptions().await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(err.was_sent());
+}
+
+#[tokio::test]
+async fn a_reset_before_any_response_is_retried() {
+    let server = start(Profile::Faithful).await;
+    server.fault(Fault::ResetHttp { count: 1 });
+    assert_eq!(client(&server).ping().await.unwrap(), "pong");
+    assert_eq!(server.state().http_requests, 2);
+}

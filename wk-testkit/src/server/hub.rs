@@ -147,6 +147,7 @@ pub(crate) struct HttpFaults {
     pub(crate) truncate: u32,
     pub(crate) garbage: u32,
     pub(crate) reset: u32,
+    pub(crate) cut: u32,
 }
 
 /// Everything behind the lock.
@@ -492,6 +493,7 @@ impl Shared {
             Fault::TruncateBody { count } => g.faults.truncate = count,
             Fault::GarbageBody { count } => g.faults.garbage = count,
             Fault::ResetHttp { count } => g.faults.reset = count,
+            Fault::CutBody { count } => g.faults.cut = count,
             Fault::StallHeartbeats(b) => g.stall_heartbeats = b,
             Fault::DropConnections => {
                 drop(g);

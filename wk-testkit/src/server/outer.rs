@@ -197,6 +197,9 @@ async fn mangle(shared: &Shared, resp: Response<Body>) -> Response<Body> {
         } else if g.faults.garbage > 0 {
             g.faults.garbage -= 1;
             2
+        } else if g.faults.cut > 0 {
+            g.faults.cut -= 1;
+            3
         } else {
             0
         }
@@ -208,6 +211,19 @@ async fn mangle(shared: &Shared, resp: Response<Body>) -> Response<Body> {
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
+    if mode == 3 {
+        // Half the body, then an error: hyper drops the connection mid-response.
+        let half = bytes.slice(..bytes.len() / 2);
+        let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+            Ok(half),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "cut by fault",
+            )),
+        ];
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)));
+    }
     let new_body = if mode == 1 {
         bytes.slice(..bytes.len() / 2)
     } else {

@@ -19,6 +19,7 @@ pub(crate) const STEPS: &[&str] = &[
     "codegen",
     "tidy",
     "features",
+    "examples",
     "conformance",
 ];
 
@@ -72,6 +73,7 @@ fn describe(step: &str) -> &'static str {
         "features" => {
             "every feature alone (cargo check --no-default-features --features F), then cargo test -p wk-facade --no-default-features"
         }
+        "examples" => "every wk-facade example against the embedded testkit (cargo run --example)",
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
         _ => "unknown step",
     }
@@ -114,6 +116,7 @@ fn run_step(root: &Path, step: &str) -> Result {
         "codegen" => codegen::run(root, true),
         "tidy" => tidy::run(root),
         "features" => features(root),
+        "examples" => examples(root),
         "conformance" => conformance(root),
         other => Err(format!("unknown step `{other}`").into()),
     }
@@ -157,6 +160,53 @@ fn features(root: &Path) -> Result {
         ],
         &[],
     )
+}
+
+/// Runs every `[[example]]` of the facade with all features; each must finish and exit 0.
+fn examples(root: &Path) -> Result {
+    let manifest = std::fs::read_to_string(root.join("wk-facade/Cargo.toml"))?;
+    let names = example_names(&manifest);
+    if names.is_empty() {
+        return Err("wk-facade declares no [[example]]".into());
+    }
+    for name in names {
+        println!("examples: {name}");
+        cargo(
+            root,
+            &[
+                "run",
+                "--locked",
+                "--quiet",
+                "-p",
+                "wk-facade",
+                "--features",
+                "full",
+                "--example",
+                &name,
+            ],
+            &[],
+        )?;
+    }
+    Ok(())
+}
+
+/// The `name` of every `[[example]]` table in a manifest.
+fn example_names(manifest: &str) -> Vec<String> {
+    let mut in_example = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_example = line == "[[example]]";
+            continue;
+        }
+        if in_example
+            && let Some(value) = line.strip_prefix("name")
+            && let Some((_, quoted)) = value.split_once('=')
+        {
+            names.push(quoted.trim().trim_matches('"').to_owned());
+        }
+    }
+    names
 }
 
 /// The feature names declared in a manifest's `[features]` table.
@@ -308,6 +358,12 @@ mod tests {
     fn feature_names_are_read_from_the_features_table() {
         let manifest = "[package]\nname = \"x\"\n\n[features]\ndefault = [\"a\"]\n## Doc.\na = []\nb = [\"dep:c\"]\n\n[dependencies]\nc = \"1\"\n";
         assert_eq!(feature_names(manifest), ["default", "a", "b"]);
+    }
+
+    #[test]
+    fn example_names_are_read_from_example_tables() {
+        let manifest = "[[example]]\nname = \"a\"\nrequired-features = [\"x\"]\n\n[[bench]]\nname = \"b\"\n\n[[example]]\nname = \"c\"\n";
+        assert_eq!(example_names(manifest), ["a", "c"]);
     }
 
     #[test]

@@ -181,6 +181,7 @@ pub struct ClientBuilder {
     default_timeout: Duration,
     timeout: Option<Duration>,
     pool: PoolConfig,
+    extra_roots: Vec<Vec<u8>>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
 }
@@ -193,6 +194,7 @@ impl Default for ClientBuilder {
             concurrency: 64,
             default_timeout: crate::request::LOCAL_TIMEOUT,
             timeout: None,
+            extra_roots: Vec::new(),
             #[cfg(feature = "cache")]
             cache: None,
             pool: PoolConfig {
@@ -229,6 +231,13 @@ impl ClientBuilder {
     /// request builder's own `.timeout(..)` still wins.
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = Some(d);
+        self
+    }
+
+    /// Trusts this DER-encoded certificate in addition to the webpki roots (a private CA, or
+    /// wk-testkit's self-signed certificate). Used with the `rustls` feature.
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots.push(der.into());
         self
     }
 
@@ -288,6 +297,7 @@ impl ClientBuilder {
             self.default_timeout,
             retry,
             self.concurrency,
+            &self.extra_roots,
         )?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -324,11 +334,23 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
+    extra_roots: &[Vec<u8>],
 ) -> Result<Stack> {
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for der in extra_roots {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| Error::Build(BuildError::tls(e)))?;
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(provider)
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
         .map_err(|e| Error::Build(BuildError::tls(e)))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .enable_http2()
@@ -343,6 +365,7 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
+    _extra_roots: &[Vec<u8>],
 ) -> Result<Stack> {
     let https = hyper_tls::HttpsConnector::new_with_connector(http);
     Ok(layered(https, pool, timeout, retry, limit))
@@ -355,6 +378,7 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
+    _extra_roots: &[Vec<u8>],
 ) -> Result<Stack> {
     Ok(layered(http, pool, timeout, retry, limit))
 }

@@ -5,6 +5,8 @@ mod cache;
 mod endpoints;
 mod errors;
 mod faults;
+#[cfg(feature = "rustls")]
+mod tls;
 
 use std::time::Duration;
 

@@ -84,6 +84,7 @@ pub(crate) struct Config {
     pub(crate) preload_window: Duration,
     pub(crate) webhook_timeout: Duration,
     pub(crate) keep_store_on_restart: bool,
+    pub(crate) tls: Option<Arc<Tls>>,
     pub(crate) rate: f64,
     pub(crate) seed: Option<u64>,
 }
@@ -103,6 +104,7 @@ impl Default for Config {
             preload_window: Duration::from_secs(24 * 3600),
             webhook_timeout: Duration::from_secs(10),
             keep_store_on_restart: false,
+            tls: None,
             rate: 0.0,
             seed: None,
         }
@@ -215,6 +217,16 @@ impl TestServerBuilder {
         self
     }
 
+    /// Serves HTTPS and WSS with a fresh self-signed certificate for `localhost` and `127.0.0.1`
+    /// (see [`TestServer::tls_certificate_der`] to trust it). `false` (the default) serves plain HTTP.
+    ///
+    /// # Panics
+    /// If the certificate cannot be generated, which does not happen with the bundled crypto.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.cfg.tls = on.then(|| Arc::new(Tls::self_signed().expect("a self-signed certificate")));
+        self
+    }
+
     /// Binds the listener and starts serving.
     ///
     /// # Errors
@@ -273,16 +285,37 @@ impl TestServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`TestServerBuilder::tls`]).
     #[must_use]
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.cfg.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The DER certificate the server presents with [`TestServerBuilder::tls`]: add it to a client's
+    /// trusted roots.
+    #[must_use]
+    pub fn tls_certificate_der(&self) -> Option<&[u8]> {
+        self.shared
+            .cfg
+            .tls
+            .as_ref()
+            .map(|t| t.certificate_der.as_slice())
     }
 
     /// `ws://127.0.0.1:PORT/socket/websocket` (add `?vsn=2.0.0` for V2 frames).
     #[must_use]
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/socket/websocket", self.addr)
+        let scheme = if self.shared.cfg.tls.is_some() {
+            "wss"
+        } else {
+            "ws"
+        };
+        format!("{scheme}://{}/socket/websocket", self.addr)
     }
 
     /// The profile being served.
@@ -485,19 +518,69 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let router = router.clone();
         let mut kill = shared.kill_all.subscribe();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let shared = Arc::clone(&shared);
-                let router = router.clone();
-                async move { outer::outer(shared, router, req.map(Body::new)).await }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .with_upgrades();
+            let tls = shared.cfg.tls.clone();
             tokio::select! {
-                _ = conn => {}
+                () = async {
+                    match tls {
+                        Some(tls) => {
+                            if let Ok(stream) = tls.acceptor.accept(stream).await {
+                                serve(stream, shared, router).await;
+                            }
+                        }
+                        None => serve(stream, shared, router).await,
+                    }
+                } => {}
                 _ = kill.changed() => {}
             }
         });
+    }
+}
+
+/// Serves HTTP/1.1 (with upgrades for the WebSocket) on one connection.
+async fn serve<S>(stream: S, shared: Arc<Shared>, router: Router)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let shared = Arc::clone(&shared);
+        let router = router.clone();
+        async move { outer::outer(shared, router, req.map(Body::new)).await }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades()
+        .await;
+}
+
+/// A self-signed certificate and the acceptor that presents it.
+pub(crate) struct Tls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    certificate_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").finish_non_exhaustive()
+    }
+}
+
+impl Tls {
+    fn self_signed() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let certified = rcgen::generate_simple_self_signed(names)?;
+        let certificate_der = certified.cert.der().to_vec();
+        let key =
+            rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key.into())?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            certificate_der,
+        })
     }
 }
 

@@ -1,0 +1,239 @@
+//! `wk tail`: both formats, --count, --min-value, history, the demo, reconnects, refusals.
+
+use std::collections::HashSet;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use wk_testkit::{Fault, Profile, TestServer};
+use wk_types::Killmail;
+
+use crate::support::{JITA, LIMIT, command, generator_systems, seeded, wk, wk_at};
+
+async fn live_server(rate: f64) -> TestServer {
+    TestServer::builder()
+        .profile(Profile::Faithful)
+        .rate(rate)
+        .start()
+        .await
+        .expect("the test server starts")
+}
+
+fn known_systems() -> HashSet<i64> {
+    wk_testkit::generator::SYSTEMS
+        .iter()
+        .map(|(id, _, _)| *id)
+        .collect()
+}
+
+fn killmails(out: &str) -> Vec<Killmail> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a killmail ({e}): {l}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn json_lines_are_unique_killmails() {
+    let server = live_server(20.0).await;
+    let systems = generator_systems();
+    let run = wk_at(
+        &server,
+        &[
+            "--format",
+            "json",
+            "tail",
+            "--systems",
+            &systems,
+            "--count",
+            "4",
+        ],
+    )
+    .await;
+    let kills = killmails(run.ok());
+    assert_eq!(kills.len(), 4, "{run:?}");
+    let ids: HashSet<i64> = kills.iter().map(|k| k.killmail_id.get()).collect();
+    assert_eq!(
+        ids.len(),
+        4,
+        "unique although the faithful server pushes each kill 4 times"
+    );
+    let known = known_systems();
+    assert!(
+        kills
+            .iter()
+            .all(|k| k.system_id.is_some_and(|s| known.contains(&s.get())))
+    );
+}
+
+#[tokio::test]
+async fn pretty_lines_show_system_ship_value_and_final_blow() {
+    let server = live_server(20.0).await;
+    let systems = generator_systems();
+    let run = wk_at(&server, &["tail", "--systems", &systems, "--count", "3"]).await;
+    let out = run.ok();
+    assert_eq!(out.lines().count(), 3, "{run:?}");
+    let names: Vec<&str> = wk_testkit::generator::SYSTEMS
+        .iter()
+        .map(|(_, n, _)| *n)
+        .collect();
+    for line in out.lines() {
+        let time = &line[..8];
+        assert!(time.chars().filter(|c| *c == ':').count() == 2, "{line}");
+        assert!(
+            names.iter().any(|n| line.contains(&format!("  {n} ("))),
+            "{line}"
+        );
+        assert!(line.contains(" ISK  "), "{line}");
+        assert!(line.contains("attacker"), "{line}");
+        assert!(line.contains("  final blow: "), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn history_and_min_value() {
+    let (server, kills) = seeded().await;
+    let mut jita: Vec<f64> = kills
+        .iter()
+        .filter(|k| k.system_id.map(|s| s.get()) == Some(JITA))
+        .filter_map(Killmail::total_value)
+        .collect();
+    jita.sort_by(f64::total_cmp);
+    // Preload delivers Jita's three stored kills; only the two dearest pass the minimum.
+    let min = jita[1].to_string();
+    let run = wk_at(
+        &server,
+        &[
+            "--format",
+            "json",
+            "tail",
+            "--systems",
+            "30000142",
+            "--min-value",
+            &min,
+            "--count",
+            "2",
+        ],
+    )
+    .await;
+    let printed = killmails(run.ok());
+    assert_eq!(printed.len(), 2, "{run:?}");
+    assert!(
+        printed
+            .iter()
+            .all(|k| k.total_value().is_some_and(|v| v >= jita[1]))
+    );
+
+    let run = wk_at(&server, &["tail", "--systems", "30000142", "--count", "3"]).await;
+    let out = run.ok();
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with("[history]")).count(),
+        3,
+        "{out}"
+    );
+    assert!(out.contains("Jita (30000142)"), "{out}");
+}
+
+#[tokio::test]
+async fn the_demo_runs_without_a_url() {
+    let run = wk(&["tail", "--count", "2"]).await;
+    let out = run.ok();
+    assert_eq!(out.lines().count(), 2, "{run:?}");
+    assert!(run.stderr.contains("no --url or WK_URL given"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("demo wk-testkit server on http://127.0.0.1:"),
+        "{run:?}"
+    );
+    assert!(!out.contains("demo"), "the notice goes to stderr only");
+
+    let run = wk(&[
+        "--format",
+        "json",
+        "tail",
+        "--count",
+        "2",
+        "--systems",
+        "30002813",
+    ])
+    .await;
+    let kills = killmails(run.ok());
+    assert_eq!(kills.len(), 2, "{run:?}");
+    assert!(
+        kills
+            .iter()
+            .all(|k| k.system_id.map(|s| s.get()) == Some(30_002_813))
+    );
+}
+
+#[tokio::test]
+async fn reconnects_are_reported_on_stderr() {
+    let server = live_server(20.0).await;
+    let base = server.base_url();
+    let systems = generator_systems();
+    let mut child = command(&[
+        "--url",
+        &base,
+        "tail",
+        "--systems",
+        &systems,
+        "--count",
+        "30",
+    ])
+    .spawn()
+    .expect("wk starts");
+    let stdout = child.stdout.take().expect("piped");
+    let mut lines = BufReader::new(stdout).lines();
+    for _ in 0..2 {
+        tokio::time::timeout(LIMIT, lines.next_line())
+            .await
+            .expect("kills within the limit")
+            .expect("readable")
+            .expect("a kill line");
+    }
+    server.fault(Fault::DropConnections);
+    let rest = tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok(Some(_)) = lines.next_line().await {
+            n += 1;
+        }
+        n
+    });
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("tail finished within the limit")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(rest.await.expect("reader"), 28);
+    assert!(stderr.contains("connection lost; reconnecting"), "{stderr}");
+    assert!(stderr.contains("reconnected"), "{stderr}");
+}
+
+#[tokio::test]
+async fn refusals() {
+    let server = live_server(0.0).await;
+    let run = wk_at(&server, &["tail"]).await;
+    let line = run.failed(2);
+    assert!(line.contains("--systems"), "{line}");
+
+    let run = wk_at(
+        &server,
+        &["tail", "--transport", "sse", "--systems", "30000142"],
+    )
+    .await;
+    assert!(
+        run.failed(2).contains("SSE transport is not available"),
+        "{run:?}"
+    );
+
+    let run = wk_at(&server, &["tail", "--systems", "0"]).await;
+    assert!(run.failed(2).contains("system id 0"), "{run:?}");
+
+    let run = wk(&[
+        "--url",
+        "http://127.0.0.1:9",
+        "tail",
+        "--systems",
+        "30000142",
+    ])
+    .await;
+    assert!(run.failed(1).contains("cannot reach"), "{run:?}");
+}

@@ -65,3 +65,8 @@ pub use wk_retry as retry;
 /// The fake WandererKills server for tests (wk-testkit).
 #[cfg(feature = "testkit")]
 pub use wk_testkit as testkit;
+
+/// The README's code blocks, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! A bounded set of recently seen killmail ids.
 
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use wk_types::KillmailId;
 
@@ -19,9 +20,13 @@ use wk_types::KillmailId;
 /// d.insert(KillmailId::new(3)); // forgets 1
 /// assert!(d.insert(KillmailId::new(1)));
 /// ```
+///
+/// The window grows as ids arrive (nothing is reserved up front, so an idle connection costs a few
+/// bytes), and ids are hashed with a multiply-and-fold hasher instead of SipHash: they come from the
+/// server, and the window is bounded, so flooding it costs nothing but the window itself.
 #[derive(Clone, Debug)]
 pub struct Dedup {
-    seen: HashSet<KillmailId>,
+    seen: HashSet<KillmailId, BuildHasherDefault<IdHasher>>,
     order: VecDeque<KillmailId>,
     capacity: usize,
 }
@@ -30,11 +35,10 @@ impl Dedup {
     /// A window of `capacity` ids (at least 1).
     #[must_use]
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
         Self {
-            seen: HashSet::with_capacity(capacity.min(1 << 16)),
-            order: VecDeque::with_capacity(capacity.min(1 << 16)),
-            capacity,
+            seen: HashSet::default(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
         }
     }
 
@@ -68,5 +72,73 @@ impl Dedup {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
+    }
+}
+
+/// Hashes integer ids: one multiplication by a large odd constant, folded so the high bits (which
+/// hashbrown uses for its control bytes) and the low bits (its bucket index) both depend on every
+/// input bit.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct IdHasher(u64);
+
+impl IdHasher {
+    #[inline]
+    fn mix(&mut self, v: u64) {
+        let m = u128::from(self.0.rotate_left(5) ^ v) * 0x9E37_79B9_7F4A_7C15_u128;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.mix(v);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, v: i64) {
+        self.mix(v as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgets_the_oldest_first_and_stays_bounded() {
+        let mut d = Dedup::new(1_000);
+        for i in 0..5_000 {
+            assert!(d.insert(KillmailId::new(i)));
+        }
+        assert_eq!(d.len(), 1_000);
+        assert!(!d.contains(KillmailId::new(3_999)));
+        assert!(d.contains(KillmailId::new(4_000)));
+        assert!(!d.insert(KillmailId::new(4_999)));
+        assert!(d.insert(KillmailId::new(0)));
+    }
+
+    #[test]
+    fn hasher_spreads_consecutive_ids() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<IdHasher>::default();
+        let a = build.hash_one(KillmailId::new(131_588_301));
+        let b = build.hash_one(KillmailId::new(131_588_302));
+        assert_ne!(a >> 57, b >> 57);
+        assert_ne!(a & 0xff, b & 0xff);
     }
 }

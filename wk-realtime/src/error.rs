@@ -36,6 +36,12 @@ pub enum Error {
     /// A server message did not decode.
     #[error("a server message did not decode")]
     Decode(#[source] DecodeError),
+    /// A server event was larger than the configured maximum and was dropped; the stream goes on.
+    #[error("a server event exceeded {limit} bytes and was dropped")]
+    EventTooLarge {
+        /// The configured maximum, in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {
@@ -55,15 +61,27 @@ impl From<ValidationError> for Error {
     }
 }
 
-/// Why a connection attempt failed.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("connection attempt failed")]
+/// Why a connection attempt failed. Its `source()` is the underlying error, so callers can
+/// downcast it (for example to an SSE `StatusError`).
+#[derive(Clone, Debug)]
 pub struct ConnectError {
-    #[source]
     source: Arc<dyn std::error::Error + Send + Sync>,
 }
 
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection attempt failed")
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
 impl ConnectError {
+    #[cfg_attr(not(any(feature = "ws", feature = "sse")), allow(dead_code))]
     pub(crate) fn new(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             source: Arc::new(source),

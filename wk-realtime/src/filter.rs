@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use wk_types::{CharacterId, Killmail, SystemId, ValidationError, validate};
 
 /// A subscription's interest. A kill matches when its system is listed or a listed character is
-/// the victim or an attacker (the server's own OR rule, PROTOCOL.md §7.4).
+/// the victim or an attacker (the server's own OR rule, PROTOCOL.md §7.4), and, when a
+/// [`Filter::min_value`] is set, its `zkb.totalValue` is at least that (applied on the client).
 ///
 /// ```
 /// use wk_realtime::Filter;
@@ -19,7 +20,20 @@ pub struct Filter {
     systems: BTreeSet<SystemId>,
     characters: BTreeSet<CharacterId>,
     everything: bool,
+    min_value: Option<Isk>,
 }
+
+/// An ISK amount compared by bits, so [`Filter`] stays `Eq`.
+#[derive(Clone, Copy, Debug)]
+struct Isk(f64);
+
+impl PartialEq for Isk {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Isk {}
 
 impl Filter {
     /// An empty filter (matches nothing until ids are added).
@@ -47,6 +61,20 @@ impl Filter {
         self
     }
 
+    /// Keeps only kills whose total value (`zkb.totalValue`, see [`Killmail::total_value`]) is at
+    /// least `isk`; a kill without a value is dropped. Applied on the client by every transport.
+    /// [`Filter::validate`] refuses a negative or non-finite amount.
+    pub fn min_value(mut self, isk: f64) -> Self {
+        self.min_value = Some(Isk(isk));
+        self
+    }
+
+    /// The minimum value in ISK, if set.
+    #[must_use]
+    pub fn min_value_isk(&self) -> Option<f64> {
+        self.min_value.map(|m| m.0)
+    }
+
     /// The systems.
     pub fn system_ids(&self) -> impl ExactSizeIterator<Item = SystemId> + '_ {
         self.systems.iter().copied()
@@ -66,6 +94,11 @@ impl Filter {
     /// Whether a kill matches.
     #[must_use]
     pub fn matches(&self, killmail: &Killmail, system: Option<SystemId>) -> bool {
+        if let Some(Isk(min)) = self.min_value
+            && !killmail.total_value().is_some_and(|v| v >= min)
+        {
+            return false;
+        }
         if self.everything {
             return true;
         }
@@ -87,8 +120,13 @@ impl Filter {
     /// splitting).
     ///
     /// # Errors
-    /// The first id outside its range.
+    /// The first id outside its range, or a negative or non-finite minimum value.
     pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Some(Isk(min)) = self.min_value
+            && (!min.is_finite() || min < 0.0)
+        {
+            return Err(ValidationError::InvalidMinValue);
+        }
         let systems: Vec<SystemId> = self.systems.iter().copied().collect();
         let characters: Vec<CharacterId> = self.characters.iter().copied().collect();
         for chunk in systems.chunks(validate::MAX_CHANNEL_SYSTEMS) {
@@ -100,20 +138,24 @@ impl Filter {
         Ok(())
     }
 
+    #[cfg(feature = "ws")]
     pub(crate) fn add_systems(&mut self, ids: &[SystemId]) {
         self.systems.extend(ids.iter().copied());
     }
 
+    #[cfg(feature = "ws")]
     pub(crate) fn remove_systems(&mut self, ids: &[SystemId]) {
         for id in ids {
             self.systems.remove(id);
         }
     }
 
+    #[cfg(feature = "ws")]
     pub(crate) fn add_characters(&mut self, ids: &[CharacterId]) {
         self.characters.extend(ids.iter().copied());
     }
 
+    #[cfg(feature = "ws")]
     pub(crate) fn remove_characters(&mut self, ids: &[CharacterId]) {
         for id in ids {
             self.characters.remove(id);

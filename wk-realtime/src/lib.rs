@@ -20,11 +20,20 @@
 //!
 //! [`phoenix::machine`] is the IO-free protocol core underneath.
 //!
+//! The SSE clients (`sse` module and feature) read both stream endpoints with a linear parser
+//! (`sse::parser`) over hyper, filter and de-duplicate on the client, reconnect with backoff and
+//! recover gaps the same way, and yield the same [`KillEvent`]s. The `hub` (module and feature) fans
+//! kills from any transport out to `system:<id>`, `character:<id>` and `all` topics in process, and
+//! the `webhook` receiver (module and feature) turns the server's webhook POSTs into a stream.
+//!
 //! ## Features
 //!
 //! | Name | Description | Default |
 //! |---|---|---|
 //! | `ws` | the Phoenix Channels WebSocket client | yes |
+//! | `sse` | the Server-Sent Events clients (basic and enhanced streams) | no |
+//! | `hub` | the in-process PubSub hub with system, character and all topics | no |
+//! | `webhook` | a tower `Service` receiving webhook POSTs as a stream | no |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -33,9 +42,15 @@ mod dedup;
 mod error;
 mod event;
 mod filter;
+#[cfg(feature = "hub")]
+pub mod hub;
 pub mod phoenix;
-#[cfg(feature = "ws")]
+#[cfg(any(feature = "ws", feature = "sse"))]
 pub mod recovery;
+#[cfg(feature = "sse")]
+pub mod sse;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use dedup::Dedup;
 pub use error::{ConnectError, Error, Result};
@@ -46,6 +61,6 @@ pub use filter::Filter;
 #[cfg(feature = "ws")]
 pub mod ws {
     pub use crate::phoenix::{
-        Client, ClientBuilder, Config, ConnectionState, Subscription, Update, UpdateReply,
+        Client, ClientBuilder, Config, ConnectionState, Stats, Subscription, Update, UpdateReply,
     };
 }

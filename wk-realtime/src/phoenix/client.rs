@@ -9,11 +9,12 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::{mpsc, oneshot, watch};
 use wk_retry::BackoffConfig;
-use wk_types::phoenix::{CharactersReply, StatusReply, SystemsReply};
+use wk_types::phoenix::{CharactersReply, JoinReply, StatusReply, SystemsReply};
 use wk_types::{CharacterId, SystemId, validate};
 
 use super::driver::{Command, Driver, Op, OpReply, SubId};
 use super::machine::MachineConfig;
+use super::stats::{Shared, Stats};
 use super::url;
 use crate::error::{Error, Result};
 use crate::event::KillEvent;
@@ -58,6 +59,7 @@ pub struct Config {
     pub(crate) recovery_margin: Duration,
     pub(crate) http: Option<wk_http::Client>,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) extra_roots: Vec<Vec<u8>>,
     pub(crate) read_buffer_size: usize,
     pub(crate) max_message_size: usize,
 }
@@ -92,6 +94,7 @@ impl Default for Config {
             recovery_margin: Duration::from_secs(65 * 60),
             http: None,
             tls: None,
+            extra_roots: Vec::new(),
             read_buffer_size: 8 * 1024,
             max_message_size: 16 << 20,
         }
@@ -122,6 +125,7 @@ pub struct Client {
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
     config: Arc<Config>,
+    shared: Arc<Shared>,
     next_id: Arc<AtomicU64>,
 }
 
@@ -199,6 +203,23 @@ impl Client {
     #[must_use]
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()
+    }
+
+    /// The reply to the latest successful join: the server's `subscription_id` for this join and the
+    /// lists it accepted.
+    #[must_use]
+    pub fn join_reply(&self) -> Option<JoinReply> {
+        self.shared
+            .join_reply
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The connection's counters: frames, kills, duplicates and stale frames dropped, reconnects.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.shared.snapshot()
     }
 
     fn send(&self, cmd: Command) -> Result<()> {
@@ -296,7 +317,15 @@ impl ClientBuilder {
         self
     }
 
-    /// A custom rustls configuration for `wss://` (e.g. a private CA).
+    /// Trusts this DER-encoded certificate for `wss://` in addition to the webpki roots (a private
+    /// CA, or wk-testkit's self-signed certificate). The HTTP client used for gap recovery should
+    /// trust it too ([`ClientBuilder::http_client`]).
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.config.extra_roots.push(der.into());
+        self
+    }
+
+    /// A custom rustls configuration for `wss://` (e.g. client certificates).
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.config.tls = Some(config);
         self
@@ -321,13 +350,22 @@ impl ClientBuilder {
         let (commands, rx) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 1 });
         let (ready_tx, ready) = oneshot::channel();
-        let driver = Driver::new(config.clone(), socket, rx, state_tx, ready_tx);
+        let shared = Arc::new(Shared::default());
+        let driver = Driver::new(
+            config.clone(),
+            shared.clone(),
+            socket,
+            rx,
+            state_tx,
+            ready_tx,
+        );
         tokio::spawn(driver.run());
         ready.await.map_err(|_| Error::Closed)??;
         Ok(Client {
             commands,
             state,
             config,
+            shared,
             next_id: Arc::new(AtomicU64::new(1)),
         })
     }

@@ -21,20 +21,34 @@ fn ws_config(config: &Config) -> WebSocketConfig {
         .max_frame_size(Some(config.max_message_size))
 }
 
-fn tls() -> Connector {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| {
-        let roots =
-            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Arc::new(config)
-    });
-    Connector::Rustls(config.clone())
+/// A rustls config (ring provider) trusting the webpki roots and `extra` DER certificates.
+fn client_config(extra: &[Vec<u8>]) -> Result<rustls::ClientConfig, Error> {
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for der in extra {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| Error::Connect(ConnectError::new(e)))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Connect(ConnectError::new(e)))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The TLS connector: a shared default config, or one that also trusts `extra`.
+fn tls(extra: &[Vec<u8>]) -> Result<Connector, Error> {
+    static DEFAULT: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    if !extra.is_empty() {
+        return Ok(Connector::Rustls(Arc::new(client_config(extra)?)));
+    }
+    if let Some(config) = DEFAULT.get() {
+        return Ok(Connector::Rustls(config.clone()));
+    }
+    let config = Arc::new(client_config(&[])?);
+    Ok(Connector::Rustls(DEFAULT.get_or_init(|| config).clone()))
 }
 
 /// Connects and upgrades. `ws://` is plain TCP; `wss://` uses rustls with the webpki roots, or the
@@ -42,7 +56,7 @@ fn tls() -> Connector {
 pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error> {
     let connector = match &config.tls {
         Some(custom) => Connector::Rustls(custom.clone()),
-        None if url.starts_with("wss://") => tls(),
+        None if url.starts_with("wss://") => tls(&config.extra_roots)?,
         None => Connector::Plain,
     };
     let connecting = tokio_tungstenite::connect_async_tls_with_config(

@@ -18,6 +18,7 @@ use wk_types::{CharacterId, Killmail, SystemId, Timestamp};
 use super::client::{Config, ConnectionState};
 use super::machine::{Machine, NoReply, Output, PushRef};
 use super::session::{Acked, Interest, Step, next_step};
+use super::stats::Shared;
 use crate::dedup::Dedup;
 use crate::error::{ConnectError, Error, Result};
 use crate::event::{Kill, KillEvent, Origin, Progress};
@@ -101,6 +102,7 @@ enum Ended {
 
 pub(crate) struct Driver {
     config: Arc<Config>,
+    shared: Arc<Shared>,
     url: String,
     machine: Machine,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -130,6 +132,7 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(
         config: Arc<Config>,
+        shared: Arc<Shared>,
         url: String,
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
@@ -147,6 +150,7 @@ impl Driver {
                     .min(Duration::from_millis(50)),
             ),
             config,
+            shared,
             url,
             commands,
             state,
@@ -170,9 +174,14 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self) {
+    /// Runs the connection until every handle is dropped, inside one span for the connection.
+    pub(crate) async fn run(self) {
+        use tracing::Instrument;
         let span = tracing::info_span!("wk_realtime.ws", topic = wk_types::phoenix::LOBBY_TOPIC, url = %self.url);
-        let _entered = span.enter();
+        self.run_inner().instrument(span).await;
+    }
+
+    async fn run_inner(mut self) {
         let mut attempt: u32 = 0;
         while !self.closed {
             attempt += 1;
@@ -180,6 +189,7 @@ impl Driver {
             match super::connect::connect(&self.url, &self.config).await {
                 Ok(ws) => {
                     attempt = 0;
+                    Shared::bump(&self.shared.connections);
                     self.reconnect.connected(Instant::now().into_std());
                     if let Ended::Shutdown = self.connection(ws).await {
                         break;
@@ -338,6 +348,7 @@ impl Driver {
         let payload = serde_json::to_string(&params).expect("join params serialize");
         self.machine.join(&payload, Instant::now());
         self.join_params = Some(params);
+        Shared::bump(&self.shared.joins);
     }
 
     /// The current join is gone (crash, close, or the connection): nothing is acknowledged any more.
@@ -374,7 +385,17 @@ impl Driver {
     fn on_output(&mut self, output: Output) {
         match output {
             Output::Send(_) => unreachable!("sends are written by flush"),
-            Output::Joined { .. } => {
+            Output::Joined { response, .. } => {
+                match wk_types::decode::from_str::<wk_types::phoenix::JoinReply>(response.get()) {
+                    Ok(reply) => {
+                        *self
+                            .shared
+                            .join_reply
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reply);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "join reply did not decode"),
+                }
                 self.acked = self
                     .join_params
                     .as_ref()
@@ -752,8 +773,19 @@ impl Driver {
     }
 
     fn on_text(&mut self, text: &str) {
-        if let Err(e) = self.machine.handle_text(text) {
-            tracing::warn!(error = %e, "ignoring a frame that is not a Phoenix V2 frame");
+        Shared::bump(&self.shared.frames);
+        let stale = self.machine.stale_dropped();
+        let handled = self.machine.handle_text_borrowed(text);
+        if self.machine.stale_dropped() > stale {
+            Shared::bump(&self.shared.stale_frames);
+        }
+        match handled {
+            // A push borrowed from `text`, handled where its `Output::Push` would have been.
+            Ok(Some(push)) => self.on_push(push.event, push.payload.get()),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "ignoring a frame that is not a Phoenix V2 frame");
+            }
         }
     }
 
@@ -824,7 +856,12 @@ impl Driver {
 
     fn deliver_kill(&mut self, km: Killmail, system: Option<SystemId>, origin: Origin) {
         if !self.dedup.insert(km.killmail_id) {
+            Shared::bump(&self.shared.duplicates);
             return;
+        }
+        Shared::bump(&self.shared.kills);
+        if origin == Origin::Recovered {
+            Shared::bump(&self.shared.recovered);
         }
         if origin == Origin::Live
             && let Some(t) = km.kill_time
@@ -838,8 +875,8 @@ impl Driver {
 
     fn route(&mut self, wants: impl Fn(&Filter) -> bool, event: &KillEvent) {
         for entry in self.subs.values_mut() {
-            if wants(&entry.filter) {
-                offer(entry, Ok(event.clone()));
+            if wants(&entry.filter) && !offer(entry, Ok(event.clone())) {
+                Shared::bump(&self.shared.lagged);
             }
         }
     }
@@ -847,7 +884,7 @@ impl Driver {
     fn broadcast_error(&mut self, error: &Error) {
         tracing::warn!(%error, "push did not decode");
         for entry in self.subs.values_mut() {
-            offer(entry, Err(error.clone()));
+            let _ = offer(entry, Err(error.clone()));
         }
     }
 
@@ -869,7 +906,7 @@ impl Driver {
 /// Offers an event to a subscription's bounded queue without ever waiting: a full queue counts as
 /// lag. The count is reported in order, before the next event that fits, or by the stream itself
 /// once the consumer has drained its queue.
-fn offer(entry: &mut SubEntry, item: Result<KillEvent>) {
+fn offer(entry: &mut SubEntry, item: Result<KillEvent>) -> bool {
     use std::sync::atomic::Ordering;
     let missed = entry.lagged.swap(0, Ordering::AcqRel);
     if missed > 0
@@ -879,11 +916,13 @@ fn offer(entry: &mut SubEntry, item: Result<KillEvent>) {
             .is_err()
     {
         entry.lagged.fetch_add(missed + 1, Ordering::AcqRel);
-        return;
+        return false;
     }
     if entry.events.try_send(item).is_err() {
         entry.lagged.fetch_add(1, Ordering::AcqRel);
+        return false;
     }
+    true
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for Error {

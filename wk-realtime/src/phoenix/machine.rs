@@ -313,14 +313,49 @@ impl Machine {
     /// # Errors
     /// A [`wk_types::DecodeError`] for a frame that is not a V2 array; the machine is unchanged.
     pub fn handle_text(&mut self, text: &str) -> Result<(), wk_types::DecodeError> {
-        let frame: Frame = Frame::decode(text)?;
-        self.handle_frame(frame);
+        if let Some(push) = self.handle_text_borrowed(text)? {
+            self.outputs.push_back(push.into_output());
+        }
         Ok(())
     }
 
-    fn handle_frame(&mut self, frame: Frame) {
-        let msg_ref = frame.msg_ref.as_deref().and_then(parse_ref);
-        let join_ref = frame.join_ref.as_deref().and_then(parse_ref);
+    /// [`Machine::handle_text`], except that a server push on the current join is returned borrowed
+    /// from `text` instead of queued as an [`Output::Push`], so the hot path copies nothing. It is
+    /// only returned when no output is queued (otherwise it is queued behind them, keeping the
+    /// order); the caller handles it where it would have handled the `Output::Push`.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub(crate) fn handle_text_borrowed<'t>(
+        &mut self,
+        text: &'t str,
+    ) -> Result<Option<BorrowedPush<'t>>, wk_types::DecodeError> {
+        // Fast path: every string unescaped, so the frame borrows from `text`. Anything else (an
+        // escaped string, or a frame that does not decode) takes the owned path, which also gives
+        // the exact error.
+        if let Ok(FrameRef(frame)) = serde_json::from_str::<FrameRef<'t>>(text) {
+            let push = self.handle_frame(frame);
+            if push.is_some() && !self.outputs.is_empty() {
+                self.outputs.extend(push.map(BorrowedPush::into_output));
+                return Ok(None);
+            }
+            return Ok(push);
+        }
+        let frame: Frame = Frame::decode(text)?;
+        let view = Parts {
+            join_ref: frame.join_ref.as_deref(),
+            msg_ref: frame.msg_ref.as_deref(),
+            topic: &frame.topic,
+            event: &frame.event,
+            payload: &frame.payload,
+        };
+        if let Some(push) = self.handle_frame(view) {
+            self.outputs.push_back(push.into_output());
+        }
+        Ok(None)
+    }
+
+    fn handle_frame<'t>(&mut self, frame: Parts<'t>) -> Option<BorrowedPush<'t>> {
+        let msg_ref = frame.msg_ref.and_then(parse_ref);
+        let join_ref = frame.join_ref.and_then(parse_ref);
         if frame.topic == PHOENIX_TOPIC {
             if frame.event == event::REPLY
                 && msg_ref.is_some()
@@ -328,14 +363,14 @@ impl Machine {
             {
                 self.heartbeat = None;
             }
-            return;
+            return None;
         }
         if frame.topic != self.topic {
             self.stale_dropped += 1;
-            return;
+            return None;
         }
-        match frame.event.as_str() {
-            event::REPLY => self.handle_reply(msg_ref, &frame.payload),
+        match frame.event {
+            event::REPLY => self.handle_reply(msg_ref, frame.payload),
             event::ERROR | event::CLOSE => {
                 let current = self.join_ref();
                 if join_ref.is_some() && join_ref == current {
@@ -352,15 +387,15 @@ impl Machine {
             }
             _ => {
                 if join_ref.is_some() && join_ref == self.join_ref() {
-                    self.outputs.push_back(Output::Push {
+                    return Some(BorrowedPush {
                         event: frame.event,
                         payload: frame.payload,
                     });
-                } else {
-                    self.stale_dropped += 1;
                 }
+                self.stale_dropped += 1;
             }
         }
+        None
     }
 
     fn handle_reply(&mut self, msg_ref: Option<PushRef>, payload: &RawValue) {
@@ -423,6 +458,70 @@ impl Machine {
 
 fn parse_ref(s: &str) -> Option<PushRef> {
     s.parse().ok()
+}
+
+/// A server push on the current join, borrowed from the frame's text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BorrowedPush<'t> {
+    /// The event name.
+    pub(crate) event: &'t str,
+    /// The payload.
+    pub(crate) payload: &'t RawValue,
+}
+
+impl BorrowedPush<'_> {
+    fn into_output(self) -> Output {
+        Output::Push {
+            event: self.event.to_owned(),
+            payload: self.payload.to_owned(),
+        }
+    }
+}
+
+/// The five parts of a V2 frame, borrowed.
+#[derive(Clone, Copy)]
+struct Parts<'t> {
+    join_ref: Option<&'t str>,
+    msg_ref: Option<&'t str>,
+    topic: &'t str,
+    event: &'t str,
+    payload: &'t RawValue,
+}
+
+/// A V2 frame whose strings have no escapes, borrowed from its text; the same shape rules as
+/// [`Frame`]'s own decoding (five elements, more are ignored).
+struct FrameRef<'t>(Parts<'t>);
+
+impl<'de: 't, 't> serde::Deserialize<'de> for FrameRef<'t> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'t>(std::marker::PhantomData<&'t ()>);
+        impl<'de: 't, 't> serde::de::Visitor<'de> for Visitor<'t> {
+            type Value = FrameRef<'t>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Phoenix V2 frame")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let missing = || serde::de::Error::invalid_length(5, &"5 elements");
+                let join_ref = seq.next_element()?.ok_or_else(missing)?;
+                let msg_ref = seq.next_element()?.ok_or_else(missing)?;
+                let topic = seq.next_element()?.ok_or_else(missing)?;
+                let event = seq.next_element()?.ok_or_else(missing)?;
+                let payload = seq.next_element()?.ok_or_else(missing)?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(FrameRef(Parts {
+                    join_ref,
+                    msg_ref,
+                    topic,
+                    event,
+                    payload,
+                }))
+            }
+        }
+        deserializer.deserialize_seq(Visitor(std::marker::PhantomData))
+    }
 }
 
 /// Encodes a V2 frame around an already-serialized payload.

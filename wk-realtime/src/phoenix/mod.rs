@@ -14,9 +14,13 @@ mod driver;
 #[cfg(feature = "ws")]
 mod session;
 #[cfg(feature = "ws")]
+mod stats;
+#[cfg(feature = "ws")]
 mod url;
 
 #[cfg(feature = "ws")]
 pub use client::{
     Client, ClientBuilder, Config, ConnectionState, Subscription, Update, UpdateReply,
 };
+#[cfg(feature = "ws")]
+pub use stats::Stats;

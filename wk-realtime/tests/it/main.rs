@@ -2,7 +2,19 @@
 
 #![cfg(feature = "ws")]
 
+#[cfg(feature = "hub")]
+mod hub;
+#[cfg(feature = "sse")]
+mod sse_basic;
+#[cfg(feature = "sse")]
+mod sse_enhanced;
+#[cfg(feature = "sse")]
+mod sse_resilience;
+#[cfg(feature = "sse")]
+mod sse_support;
 mod support;
+#[cfg(feature = "webhook")]
+mod webhook;
 mod ws_basic;
 mod ws_limits;
 mod ws_resilience;

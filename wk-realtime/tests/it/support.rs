@@ -8,7 +8,7 @@ use wk_realtime::{Kill, KillEvent};
 use wk_testkit::{Profile, TestServer, TestServerBuilder};
 
 /// The bound on every wait in these tests; a hang fails instead of blocking the suite.
-pub(crate) const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 pub(crate) fn server(profile: Profile) -> TestServerBuilder {
     TestServer::builder().profile(profile)

@@ -290,3 +290,46 @@ async fn preload_is_delivered_once_and_marked() {
             .all(|k| k.killmail.shape() == wk_types::KillmailShape::Stored)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_rustls_against_a_tls_testkit() {
+    let server = crate::support::server(Profile::Faithful)
+        .tls(true)
+        .start()
+        .await
+        .unwrap();
+    let der = server.tls_certificate_der().unwrap().to_vec();
+    let http = wk_http::Client::builder()
+        .base_url(server.base_url())
+        .add_root_certificate(der.clone())
+        .build()
+        .unwrap();
+    let client = client(&server)
+        .add_root_certificate(der)
+        .http_client(http)
+        .connect()
+        .await
+        .unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    let kill = Generator::new(21).killmail_in(JITA);
+    server.inject(kill.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        kill.killmail_id
+    );
+
+    // Without trusting the certificate the first connection fails with a typed error.
+    let err = client_without_roots(&server).await;
+    assert!(matches!(err, Error::Connect(_)), "{err:?}");
+}
+
+async fn client_without_roots(server: &wk_testkit::TestServer) -> Error {
+    crate::support::client(server)
+        .gap_recovery(false)
+        .connect()
+        .await
+        .unwrap_err()
+}

@@ -210,3 +210,58 @@ async fn gap_recovery_fetches_what_preload_cannot() {
     assert_eq!(ids, want);
     assert!(got.iter().any(|k| k.origin == Origin::Recovered), "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_preload_of_a_crashed_join_is_dropped() {
+    // The server sends a join's preload from a background task; after a crash it still arrives,
+    // carrying the old join_ref (PROTOCOL.md §7.10). The client must drop those frames.
+    let server = server(Profile::Faithful)
+        .preload_delay(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let mut generator = Generator::new(15);
+    server.seed_store((0..3).map(|_| generator.killmail_in(JITA)));
+    let client = client(&server).connect().await.unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    server.fault(Fault::CrashChannels);
+    let got = drain_kills(&mut sub, Duration::from_millis(1500)).await;
+    let stats = client.stats();
+    assert!(stats.stale_frames >= 1, "{stats:?}");
+    assert_eq!(stats.joins, 2, "{stats:?}");
+    // The rejoin's own preload delivers the history once.
+    assert_eq!(got.len(), 3, "{got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_duplicates_and_reconnects() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server).connect().await.unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    let kill = Generator::new(16).killmail_in(JITA);
+    server.inject(kill);
+    next_kill(&mut sub).await;
+    server
+        .wait_for(WAIT, |s| s.pushes_of("killmail_update") >= 4)
+        .await
+        .unwrap();
+    server.fault(Fault::DropConnections);
+    wait_state(&client, |s| *s == ConnectionState::Joined).await;
+    tokio::time::timeout(WAIT, async {
+        while client.stats().reconnects() < 1 || client.stats().duplicates < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("counters caught up");
+    let stats = client.stats();
+    assert_eq!(stats.kills, 1);
+    let reply = client.join_reply().expect("joined");
+    assert!(reply.subscription_id.is_well_formed());
+}

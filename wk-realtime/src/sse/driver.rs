@@ -1,0 +1,333 @@
+//! The stream task: one per [`Subscription`](super::Subscription). It owns the connection, the
+//! parser, the reconnect schedule, the dedup window and gap recovery.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use http::Uri;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use wk_retry::ReconnectBackoff;
+use wk_types::sse::EnhancedEvent;
+use wk_types::{Killmail, SystemId, Timestamp};
+
+use super::client::{ConnectionState, Shared, StreamKind};
+use super::parser::{Event, Item, ParseError, Parser};
+use super::transport::Failure;
+use crate::dedup::Dedup;
+use crate::error::{Error, Result};
+use crate::event::{Kill, KillEvent, Origin, Progress};
+use crate::filter::Filter;
+
+/// How a connection ended.
+enum Ended {
+    /// End of body, a read error, or the watchdog: reconnect.
+    Lost,
+    /// The subscription was dropped.
+    Shutdown,
+}
+
+pub(crate) struct Driver {
+    shared: Arc<Shared>,
+    kind: StreamKind,
+    filter: Filter,
+    uri: Uri,
+    events: mpsc::Sender<Result<KillEvent>>,
+    lagged: Arc<AtomicU64>,
+    state: watch::Sender<ConnectionState>,
+    dedup: Dedup,
+    reconnect: ReconnectBackoff,
+    /// The server's `retry:` value, a floor on every later delay.
+    server_retry: Option<Duration>,
+    last_event_id: String,
+    needs_recovery: bool,
+    last_live: Option<Timestamp>,
+    lost_at: Option<Timestamp>,
+    recovered_tx: mpsc::UnboundedSender<Vec<Killmail>>,
+    recovered_rx: mpsc::UnboundedReceiver<Vec<Killmail>>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        kind: StreamKind,
+        filter: Filter,
+        uri: Uri,
+        events: mpsc::Sender<Result<KillEvent>>,
+        lagged: Arc<AtomicU64>,
+        state: watch::Sender<ConnectionState>,
+    ) -> Self {
+        let config = &shared.config;
+        let (recovered_tx, recovered_rx) = mpsc::unbounded_channel();
+        Self {
+            dedup: Dedup::new(config.dedup_capacity),
+            reconnect: ReconnectBackoff::new(config.reconnect.clone(), config.stable_after),
+            shared,
+            kind,
+            filter,
+            uri,
+            events,
+            lagged,
+            state,
+            server_retry: None,
+            last_event_id: String::new(),
+            needs_recovery: false,
+            last_live: None,
+            lost_at: None,
+            recovered_tx,
+            recovered_rx,
+        }
+    }
+
+    pub(crate) async fn run(self, ready: oneshot::Sender<Result<()>>) {
+        use tracing::Instrument;
+        let span = tracing::info_span!("wk_realtime.sse", url = %self.uri);
+        self.run_inner(ready).instrument(span).await;
+    }
+
+    async fn run_inner(mut self, ready: oneshot::Sender<Result<()>>) {
+        let mut ready = Some(ready);
+        let events = self.events.clone();
+        loop {
+            let attempt = self.reconnect.attempt() + 1;
+            self.state
+                .send_replace(ConnectionState::Connecting { attempt });
+            let timeout = self.shared.config.connect_timeout;
+            let opened = tokio::select! {
+                opened = self.shared.transport.open(&self.uri, &self.last_event_id, timeout) => opened,
+                () = events.closed() => break,
+            };
+            let mut floor = self.server_retry.unwrap_or_default();
+            match opened {
+                Ok(body) => {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(Ok(()));
+                    }
+                    self.reconnect.connected(Instant::now().into_std());
+                    self.state.send_replace(ConnectionState::Connected);
+                    if std::mem::take(&mut self.needs_recovery) {
+                        self.start_recovery();
+                    }
+                    let ended = self.read(body).await;
+                    self.reconnect.disconnected(Instant::now().into_std());
+                    if let Ended::Shutdown = ended {
+                        break;
+                    }
+                    if self.shared.config.gap_recovery {
+                        self.needs_recovery = true;
+                        self.lost_at.get_or_insert_with(Timestamp::now);
+                    }
+                    floor = self.server_retry.unwrap_or_default();
+                }
+                Err(Failure::Busy {
+                    status,
+                    retry_after,
+                }) => {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(Ok(()));
+                    }
+                    let asked = retry_after.unwrap_or_default();
+                    floor = floor.max(asked.min(self.shared.config.max_server_delay));
+                    tracing::info!(%status, ?retry_after, "server busy");
+                }
+                Err(Failure::Failed(error)) => {
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(Err(error));
+                        return;
+                    }
+                    tracing::warn!(%error, "connection attempt failed");
+                }
+            }
+            let delay = self.reconnect.next_delay_at_least(floor);
+            tracing::info!(?delay, attempt, "reconnecting");
+            self.state
+                .send_replace(ConnectionState::Reconnecting { attempt, delay });
+            if !self.wait(Instant::now() + delay, &events).await {
+                break;
+            }
+        }
+        self.state.send_replace(ConnectionState::Closed);
+    }
+
+    /// Sleeps until `until`, delivering recovered kills meanwhile. `false` when the subscription
+    /// was dropped.
+    async fn wait(&mut self, until: Instant, events: &mpsc::Sender<Result<KillEvent>>) -> bool {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return true,
+                () = events.closed() => return false,
+                Some(kills) = self.recovered_rx.recv() => self.on_recovered(kills),
+            }
+        }
+    }
+
+    /// Reads one response body until it ends, fails, goes silent or the subscription is dropped.
+    async fn read(&mut self, mut body: Incoming) -> Ended {
+        let config = &self.shared.config;
+        let mut parser = Parser::new(config.max_event_size);
+        let idle = 2 * match self.kind {
+            StreamKind::Basic => config.ping_interval,
+            StreamKind::Enhanced { .. } => config.heartbeat_interval,
+        };
+        let events = self.events.clone();
+        let watchdog = tokio::time::sleep(idle);
+        tokio::pin!(watchdog);
+        loop {
+            tokio::select! {
+                frame = body.frame() => match frame {
+                    Some(Ok(frame)) => {
+                        let Ok(data) = frame.into_data() else { continue };
+                        watchdog.as_mut().reset(Instant::now() + idle);
+                        parser.feed(&data);
+                        while let Some(item) = parser.next_item() {
+                            self.on_item(item);
+                        }
+                        if !parser.last_event_id().is_empty() {
+                            parser.last_event_id().clone_into(&mut self.last_event_id);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        tracing::info!(error = %e, "stream broke");
+                        return Ended::Lost;
+                    }
+                    None => {
+                        tracing::info!("stream ended");
+                        return Ended::Lost;
+                    }
+                },
+                () = &mut watchdog => {
+                    tracing::info!(?idle, "stream silent; replacing the connection");
+                    return Ended::Lost;
+                }
+                () = events.closed() => return Ended::Shutdown,
+                Some(kills) = self.recovered_rx.recv() => self.on_recovered(kills),
+            }
+        }
+    }
+
+    fn on_item(&mut self, item: std::result::Result<Item, ParseError>) {
+        match item {
+            Ok(Item::Event(event)) => self.on_event(&event),
+            Ok(Item::Retry(delay)) => {
+                self.server_retry = Some(delay.min(self.shared.config.max_server_delay));
+            }
+            Ok(Item::Comment(text)) => tracing::trace!(%text, "comment"),
+            Err(ParseError::EventTooLarge { limit }) => {
+                tracing::warn!(limit, "dropped an event over the size limit");
+                self.offer(Err(Error::EventTooLarge { limit }));
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        tracing::trace!(event = event.event(), bytes = event.data().len(), "event");
+        match self.kind {
+            StreamKind::Basic if event.event() == "message" => {
+                match wk_types::decode::from_str::<Killmail>(event.data()) {
+                    Ok(km) => self.deliver(km, Origin::Live),
+                    Err(e) => self.offer(Err(Error::Decode(e))),
+                }
+            }
+            StreamKind::Basic => self.other(event.event(), event.data()),
+            StreamKind::Enhanced { .. } => {
+                match EnhancedEvent::decode(event.event(), event.data()) {
+                    Ok(decoded) => self.on_enhanced(decoded),
+                    Err(e) => self.offer(Err(Error::Decode(e))),
+                }
+            }
+        }
+    }
+
+    fn on_enhanced(&mut self, event: EnhancedEvent) {
+        match event {
+            EnhancedEvent::Connected(c) => tracing::debug!(filters = ?c.filters, "connected"),
+            EnhancedEvent::Batch(batch) => {
+                for km in batch.kills {
+                    self.deliver(km, Origin::History);
+                }
+                self.offer(Ok(KillEvent::Progress(Progress::Batch {
+                    batch: batch.batch_number,
+                    total: batch.total_batches,
+                })));
+            }
+            EnhancedEvent::Transition(t) => {
+                self.offer(Ok(KillEvent::Progress(Progress::Complete {
+                    total: t.total_historical,
+                })));
+            }
+            EnhancedEvent::Killmail(km) => self.deliver(*km, Origin::Live),
+            EnhancedEvent::Heartbeat(_) => {}
+            EnhancedEvent::Error(e) => {
+                let payload = serde_json::to_value(&e).unwrap_or(serde_json::Value::Null);
+                self.offer(Ok(KillEvent::Other {
+                    event: "error".to_owned(),
+                    payload,
+                }));
+            }
+            EnhancedEvent::Unknown { event, data } => self.other(&event, &data),
+            _ => {}
+        }
+    }
+
+    fn other(&mut self, event: &str, data: &str) {
+        let payload = serde_json::from_str(data)
+            .unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));
+        self.offer(Ok(KillEvent::Other {
+            event: event.to_owned(),
+            payload,
+        }));
+    }
+
+    fn on_recovered(&mut self, kills: Vec<Killmail>) {
+        tracing::debug!(count = kills.len(), "gap recovery fetched kills");
+        for km in kills {
+            self.deliver(km, Origin::Recovered);
+        }
+    }
+
+    /// Applies the client-side filter, then de-duplicates, then queues.
+    fn deliver(&mut self, km: Killmail, origin: Origin) {
+        if !self.filter.matches(&km, None) || !self.dedup.insert(km.killmail_id) {
+            return;
+        }
+        if origin == Origin::Live
+            && let Some(t) = km.kill_time
+        {
+            self.last_live = Some(self.last_live.map_or(t, |l| l.max(t)));
+        }
+        self.offer(Ok(KillEvent::Kill(Kill::new(Arc::new(km), origin))));
+    }
+
+    fn start_recovery(&mut self) {
+        let Some(http) = self.shared.config.http.clone() else {
+            return;
+        };
+        if self.filter.is_everything() {
+            return;
+        }
+        let systems: Vec<SystemId> = self.filter.system_ids().collect();
+        let anchor = match (self.last_live, self.lost_at.take()) {
+            (Some(seen), _) => seen,
+            (None, Some(lost)) => lost,
+            (None, None) => return,
+        };
+        let cutoff = crate::recovery::cutoff(anchor, self.shared.config.recovery_margin);
+        crate::recovery::spawn(http, systems, cutoff, self.recovered_tx.clone());
+    }
+
+    /// Offers an item without ever waiting: a full queue counts as lag, reported in order before
+    /// the next item that fits, or by the stream itself once the consumer has drained its queue.
+    fn offer(&mut self, item: Result<KillEvent>) {
+        let missed = self.lagged.swap(0, Ordering::AcqRel);
+        if missed > 0 && self.events.try_send(Ok(KillEvent::Lagged(missed))).is_err() {
+            self.lagged.fetch_add(missed + 1, Ordering::AcqRel);
+            return;
+        }
+        if self.events.try_send(item).is_err() {
+            self.lagged.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}

@@ -21,6 +21,10 @@ struct Inner {
     client_id: Option<String>,
     #[cfg(feature = "ws")]
     ws: tokio::sync::OnceCell<wk_realtime::ws::Client>,
+    #[cfg(feature = "sse")]
+    sse: wk_realtime::sse::Client,
+    #[cfg(feature = "hub")]
+    hub: wk_realtime::hub::Hub,
 }
 
 impl Client {
@@ -64,6 +68,21 @@ impl Client {
             })
             .await?;
         Ok(ws.clone())
+    }
+
+    /// The SSE client for this server (its gap recovery uses [`Client::http`]).
+    #[cfg(feature = "sse")]
+    #[must_use]
+    pub fn sse(&self) -> &wk_realtime::sse::Client {
+        &self.inner.sse
+    }
+
+    /// The in-process PubSub hub: feed it with [`wk_realtime::hub::Hub::attach`] from any transport,
+    /// subscribe per system, per character or to everything.
+    #[cfg(feature = "hub")]
+    #[must_use]
+    pub fn hub(&self) -> &wk_realtime::hub::Hub {
+        &self.inner.hub
     }
 
     /// Subscribes to live kills over the shared WebSocket (see [`wk_realtime::ws::Client::subscribe`]).
@@ -122,7 +141,8 @@ impl ClientBuilder {
     /// Builds the client; no connection is opened yet.
     ///
     /// # Errors
-    /// [`Error::Http`] when the base URL is missing or not an `http`/`https` URL.
+    /// [`Error::Http`] when the base URL is missing or not an `http`/`https` URL (or
+    /// [`Error::Realtime`] from the SSE client's TLS set-up).
     pub fn build(self) -> Result<Client, Error> {
         let base_url = self.base_url.unwrap_or_default();
         let http = self.http.unwrap_or_default().base_url(base_url.clone());
@@ -133,9 +153,18 @@ impl ClientBuilder {
         };
         #[cfg(not(feature = "ws"))]
         let _ = self.client_id;
+        let http = http.build()?;
+        #[cfg(feature = "sse")]
+        let sse = wk_realtime::sse::Client::builder(base_url.clone())
+            .http_client(http.clone())
+            .build()?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http: http.build()?,
+                http,
+                #[cfg(feature = "sse")]
+                sse,
+                #[cfg(feature = "hub")]
+                hub: wk_realtime::hub::Hub::new(),
                 base_url,
                 #[cfg(feature = "ws")]
                 client_id: self.client_id,

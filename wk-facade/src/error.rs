@@ -9,7 +9,7 @@ pub enum Error {
     #[error("HTTP call failed")]
     Http(#[source] wk_http::Error),
     /// A realtime transport failed.
-    #[cfg(feature = "ws")]
+    #[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
     #[error("realtime transport failed")]
     Realtime(#[source] wk_realtime::Error),
     /// Input the server would reject, refused before sending.
@@ -24,7 +24,7 @@ impl Error {
         match self {
             #[cfg(feature = "http")]
             Self::Http(e) => e.is_retryable(),
-            #[cfg(feature = "ws")]
+            #[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
             Self::Realtime(e) => e.is_retryable(),
             Self::Invalid(_) => false,
         }
@@ -38,7 +38,7 @@ impl From<wk_http::Error> for Error {
     }
 }
 
-#[cfg(feature = "ws")]
+#[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
 impl From<wk_realtime::Error> for Error {
     fn from(e: wk_realtime::Error) -> Self {
         Self::Realtime(e)

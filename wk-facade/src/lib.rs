@@ -11,6 +11,9 @@
 //! | [`types`] | wk-types | the wire model: killmails in all three shapes, ids, envelopes, errors, validators |
 //! | [`http`] | wk-http | a pooled, retrying client with a typed method for every endpoint |
 //! | [`ws`] | wk-realtime | the Phoenix Channels client: subscriptions, de-duplication, rejoin, gap recovery |
+//! | [`sse`] | wk-realtime | the basic and enhanced SSE clients, filtering and de-duplicating on the client |
+//! | [`hub`] | wk-realtime | an in-process PubSub hub: `system:<id>`, `character:<id>` and `all` topics |
+//! | [`webhook`] | wk-realtime | a tower `Service` receiving the server's webhook POSTs as a stream |
 //! | [`cache`] | wk-cache | the four-namespace TTL cache, and read-through in the HTTP client |
 //! | [`retry`] | wk-retry | tower retry middleware (backoff with jitter, `Retry-After`, budgets) |
 //! | [`testkit`] | wk-testkit | a protocol-faithful fake server for your tests |
@@ -23,6 +26,9 @@
 //! | `rustls` | HTTPS and WSS with rustls (ring provider, webpki roots) | yes |
 //! | `native-tls` | HTTPS with the platform TLS library instead of rustls | no |
 //! | `ws` | the Phoenix Channels WebSocket client | no |
+//! | `sse` | the basic and enhanced Server-Sent Events clients | no |
+//! | `hub` | the in-process PubSub hub | no |
+//! | `webhook` | the webhook receiver | no |
 //! | `cache` | the TTL cache and read-through caching in the HTTP client | no |
 //! | `retry` | the tower retry middleware on its own | no |
 //! | `testkit` | the fake WandererKills server for your tests | no |
@@ -51,8 +57,22 @@ pub use wk_http as http;
 /// The WebSocket client (wk-realtime, `ws` feature).
 #[cfg(feature = "ws")]
 pub use wk_realtime::ws;
-#[cfg(feature = "ws")]
-pub use wk_realtime::{Filter, Kill, KillEvent, Origin};
+
+/// The SSE clients (wk-realtime, `sse` feature).
+#[cfg(feature = "sse")]
+pub use wk_realtime::sse;
+
+/// The in-process PubSub hub (wk-realtime, `hub` feature).
+#[cfg(feature = "hub")]
+pub use wk_realtime::hub;
+
+/// The webhook receiver (wk-realtime, `webhook` feature).
+#[cfg(feature = "webhook")]
+pub use wk_realtime::webhook;
+
+/// What every realtime transport yields, whichever it is.
+#[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
+pub use wk_realtime::{Filter, Kill, KillEvent, Origin, Progress};
 
 /// The four-namespace TTL cache (wk-cache).
 #[cfg(feature = "cache")]

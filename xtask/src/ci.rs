@@ -71,7 +71,7 @@ fn describe(step: &str) -> &'static str {
         "codegen" => "cargo xtask codegen --check (in process)",
         "tidy" => "cargo xtask tidy (in process)",
         "features" => {
-            "every feature alone (cargo check --no-default-features --features F), then cargo test -p wk-facade --no-default-features"
+            "every feature alone (cargo clippy --no-default-features --features F -- -D warnings), then cargo test -p wk-facade --no-default-features"
         }
         "examples" => "every wk-facade example against the embedded testkit (cargo run --example)",
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
@@ -135,7 +135,7 @@ fn features(root: &Path) -> Result {
         );
         for set in sets {
             let mut args = vec![
-                "check",
+                "clippy",
                 "--locked",
                 "--quiet",
                 "-p",
@@ -145,6 +145,7 @@ fn features(root: &Path) -> Result {
             if !set.is_empty() {
                 args.extend(["--features", set.as_str()]);
             }
+            args.extend(["--", "-D", "warnings"]);
             println!("features: {krate} [{set}]");
             cargo(root, &args, &[])?;
         }

@@ -129,9 +129,10 @@ pub(crate) enum Transport {
 
 #[derive(Debug, Args)]
 pub(crate) struct TailArgs {
-    /// The realtime transport.
-    #[arg(long, value_enum, default_value_t = Transport::Ws)]
-    pub(crate) transport: Transport,
+    /// The realtime transport [default: ws when ids are given, else sse, which can follow every
+    /// kill].
+    #[arg(long, value_enum)]
+    pub(crate) transport: Option<Transport>,
     /// Systems to follow (comma-separated ids).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub(crate) systems: Vec<i64>,

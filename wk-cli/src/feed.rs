@@ -1,4 +1,4 @@
-//! Opening a live feed on a transport: a stream of [`KillEvent`]s plus a stream of [`Notice`]s
+//! Opening a live feed on a transport: a stream of [`wk::KillEvent`]s plus a stream of [`Notice`]s
 //! about the connection. The tail loop only sees these two streams, so any transport plugs in.
 
 use std::pin::Pin;
@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use futures_util::Stream;
 use futures_util::stream::{self, StreamExt};
+use wk::Filter;
 use wk::ws::ConnectionState;
-use wk::{Filter, KillEvent};
 
 use crate::error::Failure;
 
@@ -62,21 +62,39 @@ fn notice(state: &ConnectionState) -> Option<Notice> {
     }
 }
 
-/// The events of the SSE transport: a stream of the same [`KillEvent`]s as the WebSocket.
-pub(crate) type SseEvents = stream::Empty<Result<KillEvent, wk_realtime::Error>>;
-
-/// Opens the basic SSE stream (`/api/v1/kills/stream`) for `filter`.
-///
-/// The SSE client is not part of this build yet; until it is wired in, this refuses with a clear
-/// message. It returns the same pair of streams as [`websocket`], so the tail loop needs no change.
+/// Opens the basic SSE stream (`/api/v1/kills/stream`) for `filter` and turns its connection
+/// state into [`Notice`]s, like [`websocket`].
 pub(crate) async fn sse(
     client: &wk::Client,
     filter: Filter,
-) -> Result<(SseEvents, Notices), Failure> {
-    let _ = (client, filter);
-    Err(Failure::usage(
-        "the SSE transport is not available in this build; use --transport ws",
-    ))
+) -> Result<(wk::sse::Subscription, Notices), Failure> {
+    let url = client.base_url().to_owned();
+    let subscription = client
+        .sse()
+        .subscribe(filter)
+        .await
+        .map_err(|e| Failure::sdk(&wk::Error::from(e), &url))?;
+    let state = subscription.state();
+    let notices = stream::unfold(state, |mut state| async move {
+        state.changed().await.ok()?;
+        let now = state.borrow_and_update().clone();
+        Some((now, state))
+    })
+    .filter_map(|state| async move { sse_notice(&state) });
+    Ok((subscription, Box::pin(notices)))
+}
+
+fn sse_notice(state: &wk::sse::ConnectionState) -> Option<Notice> {
+    use wk::sse::ConnectionState as S;
+    match state {
+        S::Reconnecting { attempt, delay } => Some(Notice::Disconnected {
+            attempt: *attempt,
+            retry_in: *delay,
+        }),
+        S::Connected => Some(Notice::Connected),
+        S::Closed => Some(Notice::Closed),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

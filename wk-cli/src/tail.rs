@@ -41,10 +41,19 @@ pub(crate) async fn run(
         .systems(args.systems.iter().copied().map(SystemId::new))
         .characters(args.characters.iter().copied().map(CharacterId::new));
     let no_ids = args.systems.is_empty() && args.characters.is_empty();
+    // The WebSocket needs ids; SSE can follow everything. The demo subscribes to its own systems.
+    let transport = args.transport.unwrap_or(if no_ids && url.is_some() {
+        Transport::Sse
+    } else {
+        Transport::Ws
+    });
     // The demo server lives as long as this function.
     let (url, _demo) = match url {
         Some(url) => {
-            if no_ids && args.transport == Transport::Ws {
+            if no_ids && transport == Transport::Sse {
+                filter = Filter::everything();
+            }
+            if no_ids && transport == Transport::Ws {
                 return Err(Failure::usage(
                     "the WebSocket cannot subscribe to every kill: give --systems IDS or \
                      --characters IDS (e.g. --systems 30000142,30002813)",
@@ -82,7 +91,11 @@ pub(crate) async fn run(
         min_value: args.min_value,
         count: args.count,
     };
-    let followed = match args.transport {
+    let filter = match args.min_value {
+        Some(isk) => filter.min_value(isk),
+        None => filter,
+    };
+    let followed = match transport {
         Transport::Ws => {
             let (events, notices) = feed::websocket(&client, filter).await?;
             until_interrupted(follow(events, notices, opts, Sinks::stdio())).await

@@ -210,19 +210,9 @@ async fn reconnects_are_reported_on_stderr() {
 #[tokio::test]
 async fn refusals() {
     let server = live_server(0.0).await;
-    let run = wk_at(&server, &["tail"]).await;
+    let run = wk_at(&server, &["tail", "--transport", "ws"]).await;
     let line = run.failed(2);
     assert!(line.contains("--systems"), "{line}");
-
-    let run = wk_at(
-        &server,
-        &["tail", "--transport", "sse", "--systems", "30000142"],
-    )
-    .await;
-    assert!(
-        run.failed(2).contains("SSE transport is not available"),
-        "{run:?}"
-    );
 
     let run = wk_at(&server, &["tail", "--systems", "0"]).await;
     assert!(run.failed(2).contains("system id 0"), "{run:?}");
@@ -236,4 +226,43 @@ async fn refusals() {
     ])
     .await;
     assert!(run.failed(1).contains("cannot reach"), "{run:?}");
+}
+
+#[tokio::test]
+async fn sse_follows_every_kill_without_ids_and_deduplicates() {
+    let server = live_server(20.0).await;
+    // No ids: SSE is chosen, and the faithful server's two copies of each kill print once.
+    let run = wk_at(&server, &["--format", "json", "tail", "--count", "6"]).await;
+    let kills = killmails(run.ok());
+    assert_eq!(kills.len(), 6, "{run:?}");
+    let ids: HashSet<i64> = kills.iter().map(|k| k.killmail_id.get()).collect();
+    assert_eq!(ids.len(), 6);
+    assert!(server.state().sse_streams >= 1);
+    assert_eq!(server.state().ws_connections, 0);
+
+    // Explicitly over SSE with a system filter and a client-side value floor.
+    let run = wk_at(
+        &server,
+        &[
+            "--format",
+            "json",
+            "tail",
+            "--transport",
+            "sse",
+            "--systems",
+            &JITA.to_string(),
+            "--min-value",
+            "1",
+            "--count",
+            "2",
+        ],
+    )
+    .await;
+    let kills = killmails(run.ok());
+    assert!(
+        kills
+            .iter()
+            .all(|k| k.system_id.map(|s| s.get()) == Some(JITA)),
+        "{run:?}"
+    );
 }

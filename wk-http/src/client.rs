@@ -47,7 +47,7 @@ struct Inner {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
+            .field("base_url", &wk_types::redact::Url(self.inner.base.as_str()))
             .finish_non_exhaustive()
     }
 }
@@ -117,7 +117,7 @@ impl Client {
             "wk_http.request",
             otel.name = call.op,
             http.request.method = %call.method,
-            url.full = %req.uri(),
+            url.full = %wk_types::redact::Url(&req.uri().to_string()),
             http.response.status_code = tracing::field::Empty,
         );
         let mut service = self.inner.service.clone();
@@ -172,7 +172,7 @@ fn map_error(e: BoxError) -> Error {
 }
 
 /// Builds a [`Client`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
@@ -184,6 +184,21 @@ pub struct ClientBuilder {
     extra_roots: Vec<Vec<u8>>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry credentials: shown redacted.
+        f.debug_struct("ClientBuilder")
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(wk_types::redact::Url),
+            )
+            .field("retry", &self.retry)
+            .field("concurrency", &self.concurrency)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientBuilder {

@@ -125,7 +125,7 @@ impl BuildError {
 
     pub(crate) fn base_url(url: &str) -> Self {
         Self {
-            kind: BuildErrorKind::BaseUrl(url.to_owned()),
+            kind: BuildErrorKind::BaseUrl(wk_types::redact::url(url)),
         }
     }
 

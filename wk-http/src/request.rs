@@ -29,7 +29,12 @@ impl BaseUrl {
     pub(crate) fn parse(url: &str) -> Result<Self, BuildError> {
         let uri: http::Uri = url.parse().map_err(|_| BuildError::base_url(url))?;
         let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
-        if !scheme_ok || uri.authority().is_none() || uri.query().is_some() {
+        // Userinfo is refused: never sent as credentials, and logged by the HTTP stack below.
+        if !scheme_ok
+            || uri.authority().is_none()
+            || uri.query().is_some()
+            || wk_types::redact::has_userinfo(url)
+        {
             return Err(BuildError::base_url(url));
         }
         Ok(Self(url.trim_end_matches('/').to_owned()))

@@ -9,7 +9,8 @@
 //! - Phoenix Channels frames, join params, replies and pushes in [`phoenix`];
 //! - SSE filters and enhanced-stream events in [`sse`];
 //! - webhook bodies and their pure parser in [`webhook`];
-//! - client-side [`validate`] functions that refuse what the server would reject or crash on.
+//! - client-side [`validate`] functions that refuse what the server would reject or crash on;
+//! - [`redact`], which masks credentials in URLs before they reach logs, `Debug` or errors.
 //!
 //! Decoding follows PROTOCOL.md §2: absent keys and `null` are the same, unknown keys are ignored,
 //! money and coordinates are `f64` (so `1.0e4` parses), and ids are `i64`. Use [`decode`] for errors
@@ -48,6 +49,7 @@ mod killmail;
 
 pub mod http;
 pub mod phoenix;
+pub mod redact;
 pub mod sse;
 pub mod validate;
 pub mod webhook;

@@ -5,11 +5,21 @@
 //! - `cargo xtask tidy` runs the repository lints (file headers, `#[non_exhaustive]` errors,
 //!   workspace dependencies, trailing whitespace, no ignored tests).
 //! - `cargo xtask ci [--skip STEP]...` runs exactly what CI runs (`.ci/run` calls it).
+//! - `cargo xtask bench [--quick]` runs the performance suite against its baselines and writes
+//!   `target/wk-bench/report.json` (a full run also updates `BENCHMARKS.md`).
+//! - `cargo xtask chaos [--quick] [--release]` runs both transports under forced faults and writes
+//!   `target/wk-chaos/report.json` (see `chaos.rs`).
+//! - `cargo xtask fuzz <target> [--runs N]` runs a fuzz target of `fuzz/` (see `fuzz.rs`).
+//! - `cargo xtask deny` runs `cargo deny check bans licenses sources` (installing it if missing).
 
 #![forbid(unsafe_code)]
 
+mod bench;
+mod chaos;
 mod ci;
 mod codegen;
+mod deny;
+mod fuzz;
 mod openapi;
 mod routes;
 mod schemas;
@@ -31,6 +41,10 @@ commands:
   codegen [--check]      write spec/openapi.json and spec/schemas/*.json (--check: fail if stale)
   tidy                   run the repository lints
   ci [--skip STEP]...    run every CI step; STEP is one of: fmt clippy test doc codegen tidy conformance
+  bench [--quick]        run the benchmarks against their baselines (target/wk-bench/report.json)
+  chaos [--quick] [--release]  force faults on a live feed, both transports (target/wk-chaos/report.json)
+  fuzz <target> [--runs N]     run a fuzz target of fuzz/ (`cargo xtask fuzz list` names them)
+  deny                         cargo deny check bans licenses sources (installs cargo-deny if missing)
   help                   show this text";
 
 /// A parsed command line.
@@ -39,6 +53,10 @@ enum Command {
     Codegen { check: bool },
     Tidy,
     Ci { skip: Vec<String> },
+    Bench { quick: bool },
+    Chaos { quick: bool, release: bool },
+    Fuzz { target: String, runs: Option<u64> },
+    Deny,
     Help,
 }
 
@@ -57,6 +75,10 @@ fn main() -> ExitCode {
         Command::Codegen { check } => codegen::run(&root, check),
         Command::Tidy => tidy::run(&root),
         Command::Ci { skip } => ci::run(&root, &skip),
+        Command::Bench { quick } => bench::run(&root, quick),
+        Command::Chaos { quick, release } => chaos::run(&root, quick, release),
+        Command::Fuzz { target, runs } => fuzz::run(&root, &target, runs),
+        Command::Deny => deny::run(&root),
         Command::Help => {
             println!("{USAGE}");
             Ok(())
@@ -102,6 +124,37 @@ fn parse_args(args: &[String]) -> Result<Command> {
             }
             Ok(Command::Ci { skip })
         }
+        "bench" => match rest {
+            [] => Ok(Command::Bench { quick: false }),
+            [flag] if flag == "--quick" => Ok(Command::Bench { quick: true }),
+            _ => Err(format!("unexpected arguments for bench: {rest:?}").into()),
+        },
+        "deny" if rest.is_empty() => Ok(Command::Deny),
+        "chaos" => {
+            let (mut quick, mut release) = (false, false);
+            for arg in rest {
+                match arg.as_str() {
+                    "--quick" => quick = true,
+                    "--release" => release = true,
+                    other => return Err(format!("unexpected argument for chaos: `{other}`").into()),
+                }
+            }
+            Ok(Command::Chaos { quick, release })
+        }
+        "fuzz" => match rest {
+            [target] => Ok(Command::Fuzz {
+                target: target.clone(),
+                runs: None,
+            }),
+            [target, flag, n] if flag == "--runs" => Ok(Command::Fuzz {
+                target: target.clone(),
+                runs: Some(
+                    n.parse()
+                        .map_err(|_| format!("--runs needs a number, got `{n}`"))?,
+                ),
+            }),
+            _ => Err(format!("usage: fuzz <target> [--runs N], got {rest:?}").into()),
+        },
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(format!("unknown command `{other}`").into()),
     }
@@ -136,6 +189,10 @@ mod tests {
         );
         assert_eq!(parse(&["tidy"]).unwrap(), Command::Tidy);
         assert_eq!(
+            parse(&["bench", "--quick"]).unwrap(),
+            Command::Bench { quick: true }
+        );
+        assert_eq!(
             parse(&["ci", "--skip", "conformance", "--skip", "doc"]).unwrap(),
             Command::Ci {
                 skip: vec!["conformance".to_owned(), "doc".to_owned()]
@@ -149,7 +206,30 @@ mod tests {
         assert!(parse(&["ci", "--skip"]).is_err());
         assert!(parse(&["ci", "--skip", "lint"]).is_err());
         assert!(parse(&["tidy", "x"]).is_err());
+        assert!(parse(&["bench", "--fast"]).is_err());
         assert!(parse(&["frobnicate"]).is_err());
+        assert!(parse(&["chaos", "--slow"]).is_err());
+        assert!(parse(&["deny", "x"]).is_err());
+        assert!(parse(&["fuzz"]).is_err());
+        assert!(parse(&["fuzz", "frame", "--runs", "many"]).is_err());
+    }
+
+    #[test]
+    fn parses_chaos_and_fuzz() {
+        assert_eq!(
+            parse(&["chaos", "--quick"]).unwrap(),
+            Command::Chaos {
+                quick: true,
+                release: false
+            }
+        );
+        assert_eq!(
+            parse(&["fuzz", "sse_parser", "--runs", "1000"]).unwrap(),
+            Command::Fuzz {
+                target: "sse_parser".to_owned(),
+                runs: Some(1000)
+            }
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! wk-http against wk-testkit over real sockets: every endpoint, every error shape, faults.
 
+mod bad_input;
 #[cfg(feature = "cache")]
 mod cache;
 mod endpoints;
 mod errors;
 mod faults;
+mod secrets;
 #[cfg(feature = "rustls")]
 mod tls;
 

@@ -95,7 +95,7 @@ impl Default for Config {
             http: None,
             tls: None,
             extra_roots: Vec::new(),
-            read_buffer_size: 8 * 1024,
+            read_buffer_size: 4 * 1024,
             max_message_size: 16 << 20,
         }
     }
@@ -176,7 +176,7 @@ impl Client {
         };
         self.send(Command::Subscribe {
             id,
-            filter,
+            filter: Box::new(filter),
             events,
             lagged,
             done,
@@ -234,12 +234,22 @@ impl Client {
 }
 
 /// Builds a [`Client`].
-#[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
     url: String,
     client_id: Option<String>,
     config: Config,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry credentials: shown redacted.
+        f.debug_struct("ClientBuilder")
+            .field("url", &wk_types::redact::Url(&self.url))
+            .field("client_id", &self.client_id)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -343,8 +353,10 @@ impl ClientBuilder {
         let socket = url::socket_url(&self.url, self.client_id.as_deref())?;
         if self.config.gap_recovery && self.config.http.is_none() {
             let base = url::http_base(&socket)?;
-            self.config.http =
-                Some(wk_http::Client::new(&base).map_err(|_| Error::Url(base.clone()))?);
+            self.config.http = Some(
+                wk_http::Client::new(&base)
+                    .map_err(|_| Error::Url(wk_types::redact::url(&base)))?,
+            );
         }
         let config = Arc::new(self.config);
         let (commands, rx) = mpsc::unbounded_channel();

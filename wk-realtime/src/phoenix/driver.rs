@@ -16,7 +16,7 @@ use wk_types::phoenix::{
 use wk_types::{CharacterId, Killmail, SystemId, Timestamp};
 
 use super::client::{Config, ConnectionState};
-use super::machine::{Machine, NoReply, Output, PushRef};
+use super::machine::{Machine, NoReply, Output, Payload, PushRef};
 use super::session::{Acked, Interest, Step, next_step};
 use super::stats::Shared;
 use crate::dedup::Dedup;
@@ -54,7 +54,9 @@ pub(crate) enum OpReply {
 pub(crate) enum Command {
     Subscribe {
         id: SubId,
-        filter: Filter,
+        // Boxed to keep `Command` small: the channel allocates its slots in blocks of 32 up
+        // front, for every connection.
+        filter: Box<Filter>,
         events: mpsc::Sender<Result<KillEvent>>,
         lagged: Arc<std::sync::atomic::AtomicU64>,
         done: oneshot::Sender<Result<()>>,
@@ -177,7 +179,7 @@ impl Driver {
     /// Runs the connection until every handle is dropped, inside one span for the connection.
     pub(crate) async fn run(self) {
         use tracing::Instrument;
-        let span = tracing::info_span!("wk_realtime.ws", topic = wk_types::phoenix::LOBBY_TOPIC, url = %self.url);
+        let span = tracing::info_span!("wk_realtime.ws", topic = wk_types::phoenix::LOBBY_TOPIC, url = %wk_types::redact::Url(&self.url));
         self.run_inner().instrument(span).await;
     }
 
@@ -186,7 +188,9 @@ impl Driver {
         while !self.closed {
             attempt += 1;
             self.set_state(ConnectionState::Connecting { attempt });
-            match super::connect::connect(&self.url, &self.config).await {
+            // Boxed: the handshake's state is large and only needed while connecting, so it must
+            // not stay in this task's future for the life of the connection.
+            match Box::pin(super::connect::connect(&self.url, &self.config)).await {
                 Ok(ws) => {
                     attempt = 0;
                     Shared::bump(&self.shared.connections);
@@ -265,7 +269,13 @@ impl Driver {
             }
             tokio::select! {
                 msg = stream.next() => match msg {
-                    Some(Ok(Message::Text(text))) => self.on_text(text.as_str()),
+                    Some(Ok(Message::Text(text))) => {
+                        self.on_text(text.as_str());
+                        // Frames already buffered are read without touching the socket, so count
+                        // each against the task's budget: a consumer on the same thread gets to
+                        // drain its queue instead of lagging behind a burst.
+                        tokio::task::consume_budget().await;
+                    }
                     Some(Ok(Message::Close(frame))) => {
                         tracing::info!(?frame, "server closed the connection");
                         break Ended::Lost;
@@ -571,7 +581,7 @@ impl Driver {
                 self.subs.insert(
                     id,
                     SubEntry {
-                        filter,
+                        filter: *filter,
                         events,
                         lagged,
                     },
@@ -775,13 +785,19 @@ impl Driver {
     fn on_text(&mut self, text: &str) {
         Shared::bump(&self.shared.frames);
         let stale = self.machine.stale_dropped();
-        let handled = self.machine.handle_text_borrowed(text);
+        // `killmail_update` payloads are decoded in the same pass as the frame.
+        let handled = self
+            .machine
+            .handle_text_typed::<KillmailUpdate>(text, Some(event::KILLMAIL_UPDATE));
         if self.machine.stale_dropped() > stale {
             Shared::bump(&self.shared.stale_frames);
         }
         match handled {
             // A push borrowed from `text`, handled where its `Output::Push` would have been.
-            Ok(Some(push)) => self.on_push(push.event, push.payload.get()),
+            Ok(Some(push)) => match push.payload {
+                Payload::Typed(update) => self.on_killmail_update(update),
+                Payload::Raw(payload) => self.on_push(push.event, payload.get()),
+            },
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "ignoring a frame that is not a Phoenix V2 frame");
@@ -789,19 +805,21 @@ impl Driver {
         }
     }
 
+    fn on_killmail_update(&mut self, update: KillmailUpdate) {
+        let origin = if update.preload {
+            Origin::Preload
+        } else {
+            Origin::Live
+        };
+        for km in update.killmails {
+            self.deliver_kill(km, Some(update.system_id), origin);
+        }
+    }
+
     fn on_push(&mut self, event_name: &str, payload: &str) {
         match event_name {
             event::KILLMAIL_UPDATE => match wk_types::decode::from_str::<KillmailUpdate>(payload) {
-                Ok(update) => {
-                    let origin = if update.preload {
-                        Origin::Preload
-                    } else {
-                        Origin::Live
-                    };
-                    for km in update.killmails {
-                        self.deliver_kill(km, Some(update.system_id), origin);
-                    }
-                }
+                Ok(update) => self.on_killmail_update(update),
                 Err(e) => self.broadcast_error(&Error::Decode(e)),
             },
             event::NEW_KILL => match wk_types::decode::from_str::<Killmail>(payload) {

@@ -313,47 +313,68 @@ impl Machine {
     /// # Errors
     /// A [`wk_types::DecodeError`] for a frame that is not a V2 array; the machine is unchanged.
     pub fn handle_text(&mut self, text: &str) -> Result<(), wk_types::DecodeError> {
-        if let Some(push) = self.handle_text_borrowed(text)? {
-            self.outputs.push_back(push.into_output());
+        if let Some(push) = self.handle_text_typed::<serde::de::IgnoredAny>(text, None)? {
+            self.outputs.extend(push.into_output());
         }
         Ok(())
     }
 
-    /// [`Machine::handle_text`], except that a server push on the current join is returned borrowed
-    /// from `text` instead of queued as an [`Output::Push`], so the hot path copies nothing. It is
-    /// only returned when no output is queued (otherwise it is queued behind them, keeping the
-    /// order); the caller handles it where it would have handled the `Output::Push`.
+    /// [`Machine::handle_text`] for the hot path: a server push on the current join is returned
+    /// borrowed from `text` instead of queued as an [`Output::Push`], and when its event is
+    /// `typed_event` its payload is decoded as `T` in the same pass over the text (no second scan).
+    ///
+    /// A push is only returned when no output is queued (otherwise it is queued behind them as an
+    /// `Output::Push`, keeping the order); the caller handles it where it would have handled the
+    /// `Output::Push`. A payload that does not decode as `T` is returned raw, so the caller reports
+    /// the error exactly as before.
     #[cfg_attr(not(feature = "ws"), allow(dead_code))]
-    pub(crate) fn handle_text_borrowed<'t>(
+    pub(crate) fn handle_text_typed<'t, T: serde::Deserialize<'t>>(
         &mut self,
         text: &'t str,
-    ) -> Result<Option<BorrowedPush<'t>>, wk_types::DecodeError> {
+        typed_event: Option<&str>,
+    ) -> Result<Option<BorrowedPush<'t, T>>, wk_types::DecodeError> {
+        // Typed decoding is only possible when the push can be handed back, not queued.
+        let typed_event = typed_event.filter(|_| self.outputs.is_empty());
         // Fast path: every string unescaped, so the frame borrows from `text`. Anything else (an
-        // escaped string, or a frame that does not decode) takes the owned path, which also gives
-        // the exact error.
-        if let Ok(FrameRef(frame)) = serde_json::from_str::<FrameRef<'t>>(text) {
-            let push = self.handle_frame(frame);
-            if push.is_some() && !self.outputs.is_empty() {
-                self.outputs.extend(push.map(BorrowedPush::into_output));
+        // escaped string, a payload that is not a `T`, or a frame that does not decode) takes the
+        // slower paths, the last of which gives the exact error.
+        let seed = FrameSeed::<T> {
+            typed_event,
+            marker: std::marker::PhantomData,
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de)
+            .and_then(|parts| de.end().map(|()| parts));
+        let parts = match parsed {
+            Ok(parts) => parts,
+            Err(_) if typed_event.is_some() => {
+                return self.handle_text_typed::<T>(text, None);
+            }
+            Err(_) => {
+                let frame: Frame = Frame::decode(text)?;
+                let view = Parts {
+                    join_ref: frame.join_ref.as_deref(),
+                    msg_ref: frame.msg_ref.as_deref(),
+                    topic: &frame.topic,
+                    event: &frame.event,
+                    payload: Payload::<T>::Raw(&frame.payload),
+                };
+                if let Some(push) = self.handle_frame(view) {
+                    self.outputs.extend(push.into_output());
+                }
                 return Ok(None);
             }
-            return Ok(push);
-        }
-        let frame: Frame = Frame::decode(text)?;
-        let view = Parts {
-            join_ref: frame.join_ref.as_deref(),
-            msg_ref: frame.msg_ref.as_deref(),
-            topic: &frame.topic,
-            event: &frame.event,
-            payload: &frame.payload,
         };
-        if let Some(push) = self.handle_frame(view) {
-            self.outputs.push_back(push.into_output());
+        let push = self.handle_frame(parts);
+        if push.is_some() && !self.outputs.is_empty() {
+            self.outputs
+                .extend(push.and_then(BorrowedPush::into_output));
+            return Ok(None);
         }
-        Ok(None)
+        Ok(push)
     }
 
-    fn handle_frame<'t>(&mut self, frame: Parts<'t>) -> Option<BorrowedPush<'t>> {
+    fn handle_frame<'a, T>(&mut self, frame: Parts<'a, T>) -> Option<BorrowedPush<'a, T>> {
         let msg_ref = frame.msg_ref.and_then(parse_ref);
         let join_ref = frame.join_ref.and_then(parse_ref);
         if frame.topic == PHOENIX_TOPIC {
@@ -369,9 +390,9 @@ impl Machine {
             self.stale_dropped += 1;
             return None;
         }
-        match frame.event {
-            event::REPLY => self.handle_reply(msg_ref, frame.payload),
-            event::ERROR | event::CLOSE => {
+        match (frame.event, frame.payload) {
+            (event::REPLY, Payload::Raw(payload)) => self.handle_reply(msg_ref, payload),
+            (event::ERROR | event::CLOSE, _) => {
                 let current = self.join_ref();
                 if join_ref.is_some() && join_ref == current {
                     let lost = current.expect("checked above");
@@ -385,11 +406,11 @@ impl Machine {
                     self.stale_dropped += 1;
                 }
             }
-            _ => {
-                if join_ref.is_some() && join_ref == self.join_ref() {
+            (event_name, payload) => {
+                if event_name != event::REPLY && join_ref.is_some() && join_ref == self.join_ref() {
                     return Some(BorrowedPush {
                         event: frame.event,
-                        payload: frame.payload,
+                        payload,
                     });
                 }
                 self.stale_dropped += 1;
@@ -461,66 +482,90 @@ fn parse_ref(s: &str) -> Option<PushRef> {
 }
 
 /// A server push on the current join, borrowed from the frame's text.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct BorrowedPush<'t> {
+#[derive(Debug)]
+pub(crate) struct BorrowedPush<'t, T> {
     /// The event name.
     pub(crate) event: &'t str,
-    /// The payload.
-    pub(crate) payload: &'t RawValue,
+    /// The payload, decoded when the event was the typed one.
+    pub(crate) payload: Payload<'t, T>,
 }
 
-impl BorrowedPush<'_> {
-    fn into_output(self) -> Output {
-        Output::Push {
-            event: self.event.to_owned(),
-            payload: self.payload.to_owned(),
+/// A push's payload: raw JSON, or already decoded.
+#[derive(Debug)]
+pub(crate) enum Payload<'t, T> {
+    /// Raw JSON.
+    Raw(&'t RawValue),
+    /// Decoded in the same pass as the frame.
+    Typed(T),
+}
+
+impl<T> BorrowedPush<'_, T> {
+    /// The queued form; `None` for a typed payload, which is only produced when nothing is queued.
+    fn into_output(self) -> Option<Output> {
+        match self.payload {
+            Payload::Raw(payload) => Some(Output::Push {
+                event: self.event.to_owned(),
+                payload: payload.to_owned(),
+            }),
+            Payload::Typed(_) => None,
         }
     }
 }
 
-/// The five parts of a V2 frame, borrowed.
-#[derive(Clone, Copy)]
-struct Parts<'t> {
-    join_ref: Option<&'t str>,
-    msg_ref: Option<&'t str>,
-    topic: &'t str,
-    event: &'t str,
-    payload: &'t RawValue,
+/// The five parts of a V2 frame, borrowed from its text or from an owned [`Frame`].
+struct Parts<'a, T> {
+    join_ref: Option<&'a str>,
+    msg_ref: Option<&'a str>,
+    topic: &'a str,
+    event: &'a str,
+    payload: Payload<'a, T>,
 }
 
-/// A V2 frame whose strings have no escapes, borrowed from its text; the same shape rules as
-/// [`Frame`]'s own decoding (five elements, more are ignored).
-struct FrameRef<'t>(Parts<'t>);
+/// Decodes a V2 frame whose strings have no escapes, borrowing from its text, with the same shape
+/// rules as [`Frame`]'s own decoding (five elements, more are ignored); the payload of
+/// `typed_event` is decoded as `T`.
+struct FrameSeed<'e, T> {
+    typed_event: Option<&'e str>,
+    marker: std::marker::PhantomData<T>,
+}
 
-impl<'de: 't, 't> serde::Deserialize<'de> for FrameRef<'t> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor<'t>(std::marker::PhantomData<&'t ()>);
-        impl<'de: 't, 't> serde::de::Visitor<'de> for Visitor<'t> {
-            type Value = FrameRef<'t>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a Phoenix V2 frame")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let missing = || serde::de::Error::invalid_length(5, &"5 elements");
-                let join_ref = seq.next_element()?.ok_or_else(missing)?;
-                let msg_ref = seq.next_element()?.ok_or_else(missing)?;
-                let topic = seq.next_element()?.ok_or_else(missing)?;
-                let event = seq.next_element()?.ok_or_else(missing)?;
-                let payload = seq.next_element()?.ok_or_else(missing)?;
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(FrameRef(Parts {
-                    join_ref,
-                    msg_ref,
-                    topic,
-                    event,
-                    payload,
-                }))
-            }
-        }
-        deserializer.deserialize_seq(Visitor(std::marker::PhantomData))
+impl<'de, T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de> for FrameSeed<'_, T> {
+    type Value = Parts<'de, T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for FrameSeed<'_, T> {
+    type Value = Parts<'de, T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Phoenix V2 frame")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let missing = || serde::de::Error::invalid_length(5, &"5 elements");
+        let join_ref = seq.next_element()?.ok_or_else(missing)?;
+        let msg_ref = seq.next_element()?.ok_or_else(missing)?;
+        let topic = seq.next_element()?.ok_or_else(missing)?;
+        let event: &'de str = seq.next_element()?.ok_or_else(missing)?;
+        let payload = if self.typed_event == Some(event) {
+            Payload::Typed(seq.next_element()?.ok_or_else(missing)?)
+        } else {
+            Payload::Raw(seq.next_element()?.ok_or_else(missing)?)
+        };
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Parts {
+            join_ref,
+            msg_ref,
+            topic,
+            event,
+            payload,
+        })
     }
 }
 

@@ -8,7 +8,10 @@ use crate::error::Error;
 /// Phoenix client libraries take; `/websocket` is appended as they do), or the full
 /// `ws(s)://host/socket/websocket`. Any `vsn` already present is replaced.
 pub(crate) fn socket_url(base: &str, client_id: Option<&str>) -> Result<String, Error> {
-    let bad = || Error::Url(base.to_owned());
+    let bad = || Error::Url(wk_types::redact::url(base));
+    if wk_types::redact::has_userinfo(base) {
+        return Err(bad());
+    }
     let uri: http::Uri = base.parse().map_err(|_| bad())?;
     let scheme = match uri.scheme_str() {
         Some("ws" | "http") => "ws",
@@ -40,7 +43,7 @@ pub(crate) fn socket_url(base: &str, client_id: Option<&str>) -> Result<String, 
 
 /// The HTTP base URL of the same server, for gap recovery: `ws://h/socket/websocket` → `http://h`.
 pub(crate) fn http_base(socket_url: &str) -> Result<String, Error> {
-    let bad = || Error::Url(socket_url.to_owned());
+    let bad = || Error::Url(wk_types::redact::url(socket_url));
     let uri: http::Uri = socket_url.parse().map_err(|_| bad())?;
     let scheme = match uri.scheme_str() {
         Some("ws" | "http") => "http",

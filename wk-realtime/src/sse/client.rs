@@ -121,7 +121,7 @@ pub(crate) struct Shared {
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.base)
+            .field("base", &wk_types::redact::Url(&self.base))
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -241,7 +241,8 @@ impl Client {
             url.push('?');
             url.push_str(&query);
         }
-        url.parse().map_err(|_| Error::Url(url))
+        url.parse()
+            .map_err(|_| Error::Url(wk_types::redact::url(&url)))
     }
 }
 
@@ -283,11 +284,20 @@ fn enhanced_query(filter: &Filter, preload_days: u32) -> SseFilter {
 }
 
 /// Builds a [`Client`].
-#[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
     base: String,
     config: Config,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry credentials: shown redacted.
+        f.debug_struct("ClientBuilder")
+            .field("base", &wk_types::redact::Url(&self.base))
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -393,8 +403,8 @@ impl ClientBuilder {
     pub fn build(mut self) -> Result<Client> {
         let base = self.base.trim_end_matches('/').to_owned();
         let scheme_ok = base.starts_with("http://") || base.starts_with("https://");
-        if !scheme_ok || base.parse::<Uri>().is_err() {
-            return Err(Error::Url(self.base));
+        if !scheme_ok || base.parse::<Uri>().is_err() || wk_types::redact::has_userinfo(&base) {
+            return Err(Error::Url(wk_types::redact::url(&self.base)));
         }
         if self.config.gap_recovery && self.config.http.is_none() {
             let http = self
@@ -404,7 +414,10 @@ impl ClientBuilder {
                 .fold(wk_http::Client::builder().base_url(&base), |b, der| {
                     b.add_root_certificate(der.clone())
                 });
-            self.config.http = Some(http.build().map_err(|_| Error::Url(base.clone()))?);
+            self.config.http = Some(
+                http.build()
+                    .map_err(|_| Error::Url(wk_types::redact::url(&base)))?,
+            );
         }
         let transport = Transport::new(
             self.config.tls.clone(),

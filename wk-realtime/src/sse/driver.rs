@@ -84,7 +84,7 @@ impl Driver {
 
     pub(crate) async fn run(self, ready: oneshot::Sender<Result<()>>) {
         use tracing::Instrument;
-        let span = tracing::info_span!("wk_realtime.sse", url = %self.uri);
+        let span = tracing::info_span!("wk_realtime.sse", url = %wk_types::redact::Url(&self.uri.to_string()));
         self.run_inner(ready).instrument(span).await;
     }
 
@@ -188,6 +188,10 @@ impl Driver {
                         if !parser.last_event_id().is_empty() {
                             parser.last_event_id().clone_into(&mut self.last_event_id);
                         }
+                        // Buffered chunks are read without touching the socket; count each
+                        // against the task's budget so a consumer on the same thread can drain its
+                        // queue instead of lagging behind a burst.
+                        tokio::task::consume_budget().await;
                     }
                     Some(Err(e)) => {
                         tracing::info!(error = %e, "stream broke");

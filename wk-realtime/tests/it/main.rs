@@ -2,8 +2,10 @@
 
 #![cfg(feature = "ws")]
 
+mod bad_input;
 #[cfg(feature = "hub")]
 mod hub;
+mod secrets;
 #[cfg(feature = "sse")]
 mod sse_basic;
 #[cfg(feature = "sse")]

@@ -97,18 +97,19 @@ async fn firehose_route(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
         return bad_request("expected {\"frames\": N}");
     };
     let sockets = firehose(&shared, frames);
+    let streams = firehose_sse(&shared, frames);
     json_response(
         StatusCode::ACCEPTED,
-        &json!({"frames": frames, "sockets": sockets}),
+        &json!({"frames": frames, "sockets": sockets, "streams": streams}),
     )
 }
 
 const PLACEHOLDER: i64 = 987_654_321_987_654;
 static NEXT_FIREHOSE_ID: AtomicU64 = AtomicU64::new(500_000_000_000);
 
-/// Sends `frames` distinct `killmail_update` frames to every joined socket. Returns the socket count.
-pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
-    // A realistic frame of about 2.2 KB (a few attackers).
+/// The firehose's killmail: the first of seed 42 whose canonical JSON is 1.9–2.3 KB (a few
+/// attackers), with the id [`PLACEHOLDER`].
+fn firehose_killmail() -> Killmail {
     let mut generator = Generator::new(42);
     let mut km = generator.killmail();
     for _ in 0..1000 {
@@ -119,6 +120,12 @@ pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
         km = generator.killmail();
     }
     km.killmail_id = KillmailId::new(PLACEHOLDER);
+    km
+}
+
+/// Sends `frames` distinct `killmail_update` frames to every joined socket. Returns the socket count.
+pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
+    let km = firehose_killmail();
     let system = km.system_id.map_or(0, |s| s.get());
     let payload = live_payload(
         &json::encode(&crate::forms::canonical(&km)),
@@ -150,5 +157,55 @@ pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
             .send(Out::Firehose(Arc::new((prefix, suffix)), first, frames));
         n += 1;
     }
+    n
+}
+
+/// Sends `events` distinct killmails as basic-stream `data:` events (each once, whatever the
+/// profile) to every basic SSE stream, 64 events per chunk, from a task of its own. Returns the
+/// stream count. Only from within a tokio runtime (the route and [`TestServer`] always are).
+///
+/// [`TestServer`]: crate::TestServer
+pub(super) fn firehose_sse(shared: &Shared, events: u64) -> usize {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return 0;
+    };
+    let canon = json::encode(&crate::forms::canonical(&firehose_killmail()));
+    let needle = format!("\"killmail_id\":{PLACEHOLDER}");
+    let Some(at) = canon.find(&needle) else {
+        return 0;
+    };
+    let prefix = format!("data: {}\"killmail_id\":", &canon[..at]);
+    let suffix = format!("{}\n\n", &canon[at + needle.len()..]);
+    let txs: Vec<_> = {
+        let g = shared.lock();
+        g.sse
+            .values()
+            .filter(|s| s.kind == super::hub::SseKind::Basic)
+            .map(|s| s.tx.clone())
+            .collect()
+    };
+    if txs.is_empty() {
+        return 0;
+    }
+    let first = NEXT_FIREHOSE_ID.fetch_add(events.max(1), Ordering::Relaxed);
+    let n = txs.len();
+    runtime.spawn(async move {
+        let mut i = 0;
+        while i < events {
+            let batch = (events - i).min(64);
+            let mut chunk = String::with_capacity((prefix.len() + suffix.len() + 20) * 64);
+            for id in first + i..first + i + batch {
+                chunk.push_str(&prefix);
+                chunk.push_str(&id.to_string());
+                chunk.push_str(&suffix);
+            }
+            let chunk = Bytes::from(chunk);
+            for tx in &txs {
+                let _ = tx.send(Ok(chunk.clone()));
+            }
+            i += batch;
+            tokio::task::yield_now().await;
+        }
+    });
     n
 }

@@ -160,7 +160,7 @@ async fn firehose_sends_distinct_frames() {
     let mut ws = Ws::v2(&s).await;
     ws.join("7", json!({})).await;
     let r = post_json(s.addr(), "/_testkit/firehose", r#"{"frames":500}"#).await;
-    assert_eq!(r.json(), json!({"frames": 500, "sockets": 1}));
+    assert_eq!(r.json(), json!({"frames": 500, "sockets": 1, "streams": 0}));
     let mut ids = HashSet::new();
     for _ in 0..500 {
         let f = ws.frame().await;

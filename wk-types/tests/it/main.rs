@@ -1,5 +1,6 @@
 //! Integration tests for wk-types: every protocol example decodes, round-trips and loses nothing.
 
+mod bad_input;
 mod examples;
 mod malformed;
 mod roundtrip;

@@ -1,0 +1,132 @@
+//! Fuzz targets for the SDK's untrusted-input paths, each a `fn(&[u8])` that panics on a bug.
+//!
+//! - [`phoenix_frame`]: Phoenix V2 frame decode, typed payloads, and encode/decode round trips;
+//! - [`sse_parser`]: the SSE parser under arbitrary chunking (same items as one feed);
+//! - [`json_decode`]: killmail and event JSON in every shape, with round trips;
+//! - [`webhook_body`]: the webhook body parser, with a round trip.
+//!
+//! Each `fuzz_targets/*.rs` binary runs one of them under `cargo afl fuzz` (feature `afl`) or, by
+//! default, under [`driver`]: replay the checked-in corpus, then a bounded, seeded mutation loop.
+
+#![forbid(unsafe_code)]
+
+pub mod driver;
+
+use wk_realtime::sse::parser::{Item, Parser};
+use wk_types::http::{Envelope, KillList, KillmailLookup};
+use wk_types::phoenix::{Frame, JoinReply, KillmailUpdate, Push, Reply};
+use wk_types::sse::EnhancedEvent;
+use wk_types::{Killmail, decode, webhook};
+
+/// Known push and SSE event names, so payloads reach every typed decoder.
+const EVENTS: &[&str] = &[
+    "killmail_update",
+    "kill_count_update",
+    "preload_status",
+    "preload_batch",
+    "preload_complete",
+    "new_kill",
+    "connected",
+    "batch",
+    "transition",
+    "killmail",
+    "heartbeat",
+    "error",
+    "unknown",
+];
+
+/// Frame decode; a decoded frame re-encodes to text that decodes to the same frame.
+pub fn phoenix_frame(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(frame) = Frame::decode(text) else {
+        return;
+    };
+    let _ = frame.payload_as::<KillmailUpdate>();
+    let _ = frame.payload_as::<Reply<JoinReply>>();
+    let _ = Push::decode(&frame.event, frame.payload.get());
+    let encoded = frame.encode().expect("a decoded frame encodes");
+    let again = Frame::decode(&encoded).expect("an encoded frame decodes");
+    assert_eq!(
+        (
+            &again.join_ref,
+            &again.msg_ref,
+            &again.topic,
+            &again.event,
+            again.payload.get()
+        ),
+        (
+            &frame.join_ref,
+            &frame.msg_ref,
+            &frame.topic,
+            &frame.event,
+            frame.payload.get()
+        ),
+        "frame round trip"
+    );
+}
+
+/// The parser fed in chunks whose sizes come from the input gives the same items as one feed.
+pub fn sse_parser(data: &[u8]) {
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
+    let limit = 1 << 12;
+    let whole = parse_all(limit, std::iter::once(body));
+    let mut chunks = Vec::new();
+    let (mut rest, mut step) = (body, usize::from(seed % 17) + 1);
+    while !rest.is_empty() {
+        let n = step.min(rest.len());
+        chunks.push(&rest[..n]);
+        rest = &rest[n..];
+        step = (step * 7 + 3) % 23 + 1;
+    }
+    let chunked = parse_all(limit, chunks.into_iter());
+    assert_eq!(whole, chunked, "chunking changed the items");
+}
+
+fn parse_all<'a>(
+    limit: usize,
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> Vec<Result<Item, String>> {
+    let mut parser = Parser::new(limit);
+    let mut items = Vec::new();
+    for chunk in chunks {
+        parser.feed(chunk);
+        while let Some(item) = parser.next_item() {
+            if let Ok(Item::Event(e)) = &item {
+                assert!(e.data().len() <= limit, "an event over the limit came out");
+                let _ = EnhancedEvent::decode(e.event(), e.data());
+            }
+            items.push(item.map_err(|e| e.to_string()));
+        }
+    }
+    items
+}
+
+/// Every shape of killmail and event JSON; decoded killmails round-trip.
+pub fn json_decode(data: &[u8]) {
+    if let Ok(km) = decode::from_slice::<Killmail>(data) {
+        let encoded = serde_json::to_vec(&km).expect("a killmail encodes");
+        let again: Killmail = decode::from_slice(&encoded).expect("an encoded killmail decodes");
+        assert_eq!(again, km, "killmail round trip");
+    }
+    let _ = decode::from_slice::<Envelope<KillList>>(data);
+    let _ = decode::from_slice::<Envelope<KillmailLookup>>(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        for event in EVENTS {
+            let _ = Push::decode(event, text);
+            let _ = EnhancedEvent::decode(event, text);
+        }
+    }
+}
+
+/// The webhook parser; a parsed body round-trips.
+pub fn webhook_body(data: &[u8]) {
+    if let Ok(body) = webhook::parse(data) {
+        let encoded = serde_json::to_vec(&body).expect("a webhook body encodes");
+        let again = webhook::parse(&encoded).expect("an encoded webhook body parses");
+        assert_eq!(again, body, "webhook round trip");
+    }
+}

@@ -1,0 +1,76 @@
+//! Process facts from `/proc` (resident memory, CPU time) and a tiny blocking HTTP POST.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Resident set size of this process in KiB (`VmRSS`).
+pub(crate) fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time of every thread of this process so far, in seconds (the first field of each thread's
+/// `schedstat`, in nanoseconds; threads that already exited are not counted, so take both readings
+/// while the runtime's threads are alive).
+pub(crate) fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ns: u64 = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        ns += stat
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    ns as f64 / 1e9
+}
+
+/// `POST {base}{path}` with a JSON body; returns the status line and body.
+pub(crate) fn post(base: &str, path: &str, body: &str) -> Result<String, String> {
+    let host = base
+        .strip_prefix("http://")
+        .ok_or("only http:// base URLs")?
+        .trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    if !response.starts_with("HTTP/1.1 2") {
+        return Err(format!("POST {path}: {response}"));
+    }
+    Ok(response)
+}
+
+/// The system of the firehose's killmail: wk-testkit picks the first killmail of seed 42 whose
+/// canonical JSON is 1,900–2,300 bytes long.
+pub(crate) fn firehose_system() -> wk_types::SystemId {
+    let mut generator = wk_testkit::Generator::new(42);
+    let mut km = generator.killmail();
+    for _ in 0..1000 {
+        let len = wk_testkit::json::encode(&wk_testkit::forms::canonical(&km)).len();
+        if (1900..=2300).contains(&len) {
+            break;
+        }
+        km = generator.killmail();
+    }
+    km.system_id.expect("generated killmails have a system")
+}

@@ -4,8 +4,9 @@
 //! `target/wk-fuzz/`, replays its checked-in corpus `fuzz/corpus/<target>/`, then runs N seeded
 //! mutations (default 100,000). A finding is saved under `fuzz/artifacts/<target>/` and fails the
 //! command. `cargo xtask fuzz all --runs N` runs every target; `cargo xtask fuzz list` names them.
-//! With afl.rs installed, `cargo afl build --features afl` in `fuzz/` builds the same targets for
-//! `cargo afl fuzz` (see RELIABILITY.md).
+//! With `--afl` (needs `cargo install --locked cargo-afl`), the targets are built with
+//! `cargo afl build --features afl` into `target/wk-afl/` and run coverage-guided by
+//! `cargo afl fuzz -E N` (N executions) from the same corpus; output in `target/wk-fuzz/afl/<target>/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,7 +17,7 @@ use crate::Result;
 pub(crate) const TARGETS: &[&str] = &["phoenix_frame", "sse_parser", "json_decode", "webhook_body"];
 
 /// Runs `target` (or every target for `all`) for `runs` mutations.
-pub(crate) fn run(root: &Path, target: &str, runs: Option<u64>) -> Result {
+pub(crate) fn run(root: &Path, target: &str, runs: Option<u64>, afl: bool) -> Result {
     let chosen: Vec<&str> = match target {
         "list" => {
             for t in TARGETS {
@@ -34,6 +35,9 @@ pub(crate) fn run(root: &Path, target: &str, runs: Option<u64>) -> Result {
     };
     let runs = runs.unwrap_or(100_000).to_string();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    if afl {
+        return run_afl(root, &chosen, &runs);
+    }
     let target_dir = root.join("target/wk-fuzz");
     for t in chosen {
         println!("==> fuzz: {t} ({runs} runs)");
@@ -49,6 +53,63 @@ pub(crate) fn run(root: &Path, target: &str, runs: Option<u64>) -> Result {
             return Err(
                 format!("fuzz target `{t}` failed ({status}); see fuzz/artifacts/{t}/").into(),
             );
+        }
+    }
+    Ok(())
+}
+
+/// Builds the targets with afl instrumentation and runs `cargo afl fuzz -E runs` on each.
+fn run_afl(root: &Path, targets: &[&str], runs: &str) -> Result {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let fuzz = root.join("fuzz");
+    let build_dir = root.join("target/wk-afl");
+    let status = Command::new(&cargo)
+        .args([
+            "afl",
+            "build",
+            "--release",
+            "--features",
+            "afl",
+            "--target-dir",
+        ])
+        .arg(&build_dir)
+        .current_dir(&fuzz)
+        .status()?;
+    if !status.success() {
+        return Err("cargo afl build failed (is cargo-afl installed?)".into());
+    }
+    for t in targets {
+        let out = root.join("target/wk-fuzz/afl").join(t);
+        std::fs::create_dir_all(&out)?;
+        println!("==> fuzz (afl): {t} ({runs} execs)");
+        let status = Command::new(&cargo)
+            .args(["afl", "fuzz", "-E", runs, "-i"])
+            .arg(fuzz.join("corpus").join(t))
+            .arg("-o")
+            .arg(&out)
+            .arg(build_dir.join("release").join(t))
+            .env("AFL_NO_UI", "1")
+            .env("AFL_AUTORESUME", "1")
+            .env("AFL_SKIP_CPUFREQ", "1")
+            .env("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1")
+            .current_dir(&fuzz)
+            .status()?;
+        let stats = std::fs::read_to_string(out.join("default/fuzzer_stats")).unwrap_or_default();
+        let field = |name: &str| {
+            stats
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim_start_matches([' ', ':']).trim().to_owned())
+                .unwrap_or_default()
+        };
+        println!(
+            "{t}: execs={} crashes={} hangs={}",
+            field("execs_done"),
+            field("saved_crashes"),
+            field("saved_hangs")
+        );
+        if !status.success() || field("saved_crashes") != "0" {
+            return Err(format!("afl: {t} failed or found crashes; see {}", out.display()).into());
         }
     }
     Ok(())
@@ -75,6 +136,6 @@ mod tests {
 
     #[test]
     fn unknown_targets_are_refused() {
-        assert!(run(Path::new("."), "nope", Some(1)).is_err());
+        assert!(run(Path::new("."), "nope", Some(1), false).is_err());
     }
 }

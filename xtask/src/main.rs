@@ -43,19 +43,32 @@ commands:
   ci [--skip STEP]...    run every CI step; STEP is one of: fmt clippy test doc codegen tidy conformance
   bench [--quick]        run the benchmarks against their baselines (target/wk-bench/report.json)
   chaos [--quick] [--release]  force faults on a live feed, both transports (target/wk-chaos/report.json)
-  fuzz <target> [--runs N]     run a fuzz target of fuzz/ (`cargo xtask fuzz list` names them)
+  fuzz <target> [--runs N] [--afl]  run a fuzz target of fuzz/ (`cargo xtask fuzz list` names them)
   deny                         cargo deny check bans licenses sources (installs cargo-deny if missing)
   help                   show this text";
 
 /// A parsed command line.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
-    Codegen { check: bool },
+    Codegen {
+        check: bool,
+    },
     Tidy,
-    Ci { skip: Vec<String> },
-    Bench { quick: bool },
-    Chaos { quick: bool, release: bool },
-    Fuzz { target: String, runs: Option<u64> },
+    Ci {
+        skip: Vec<String>,
+    },
+    Bench {
+        quick: bool,
+    },
+    Chaos {
+        quick: bool,
+        release: bool,
+    },
+    Fuzz {
+        target: String,
+        runs: Option<u64>,
+        afl: bool,
+    },
     Deny,
     Help,
 }
@@ -77,7 +90,7 @@ fn main() -> ExitCode {
         Command::Ci { skip } => ci::run(&root, &skip),
         Command::Bench { quick } => bench::run(&root, quick),
         Command::Chaos { quick, release } => chaos::run(&root, quick, release),
-        Command::Fuzz { target, runs } => fuzz::run(&root, &target, runs),
+        Command::Fuzz { target, runs, afl } => fuzz::run(&root, &target, runs, afl),
         Command::Deny => deny::run(&root),
         Command::Help => {
             println!("{USAGE}");
@@ -141,20 +154,27 @@ fn parse_args(args: &[String]) -> Result<Command> {
             }
             Ok(Command::Chaos { quick, release })
         }
-        "fuzz" => match rest {
-            [target] => Ok(Command::Fuzz {
-                target: target.clone(),
-                runs: None,
-            }),
-            [target, flag, n] if flag == "--runs" => Ok(Command::Fuzz {
-                target: target.clone(),
-                runs: Some(
-                    n.parse()
-                        .map_err(|_| format!("--runs needs a number, got `{n}`"))?,
-                ),
-            }),
-            _ => Err(format!("usage: fuzz <target> [--runs N], got {rest:?}").into()),
-        },
+        "fuzz" => {
+            let (target, mut runs, mut afl) = match rest.split_first() {
+                Some((target, _)) if !target.starts_with('-') => (target.clone(), None, false),
+                _ => return Err("usage: fuzz <target> [--runs N] [--afl]".into()),
+            };
+            let mut it = rest[1..].iter();
+            while let Some(arg) = it.next() {
+                match arg.as_str() {
+                    "--afl" => afl = true,
+                    "--runs" => {
+                        let n = it.next().ok_or("--runs needs a number")?;
+                        runs = Some(
+                            n.parse()
+                                .map_err(|_| format!("--runs needs a number, got `{n}`"))?,
+                        );
+                    }
+                    other => return Err(format!("unexpected argument for fuzz: `{other}`").into()),
+                }
+            }
+            Ok(Command::Fuzz { target, runs, afl })
+        }
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(format!("unknown command `{other}`").into()),
     }
@@ -227,7 +247,8 @@ mod tests {
             parse(&["fuzz", "sse_parser", "--runs", "1000"]).unwrap(),
             Command::Fuzz {
                 target: "sse_parser".to_owned(),
-                runs: Some(1000)
+                runs: Some(1000),
+                afl: false
             }
         );
     }

@@ -30,7 +30,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -263,26 +263,7 @@ impl Hub {
 
 /// Offers an event without waiting; `false` when the subscriber is gone.
 fn offer(slot: &Slot, event: &KillEvent) -> bool {
-    use mpsc::error::TrySendError;
-    let missed = slot.lagged.swap(0, Ordering::AcqRel);
-    if missed > 0 {
-        match slot.tx.try_send(KillEvent::Lagged(missed)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                slot.lagged.fetch_add(missed + 1, Ordering::AcqRel);
-                return true;
-            }
-            Err(TrySendError::Closed(_)) => return false,
-        }
-    }
-    match slot.tx.try_send(event.clone()) {
-        Ok(()) => true,
-        Err(TrySendError::Full(_)) => {
-            slot.lagged.fetch_add(1, Ordering::AcqRel);
-            true
-        }
-        Err(TrySendError::Closed(_)) => false,
-    }
+    crate::queue::offer(&slot.tx, &slot.lagged, event.clone()) != crate::queue::Offered::Closed
 }
 
 /// One subscriber's stream of [`KillEvent`]s for one [`Topic`]. Drop it to unsubscribe.
@@ -314,17 +295,8 @@ impl Stream for HubSubscription {
     type Item = KillEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<KillEvent>> {
-        match self.rx.poll_recv(cx) {
-            Poll::Pending => {
-                let missed = self.lagged.swap(0, Ordering::AcqRel);
-                if missed > 0 {
-                    Poll::Ready(Some(KillEvent::Lagged(missed)))
-                } else {
-                    Poll::Pending
-                }
-            }
-            ready => ready,
-        }
+        let this = &mut *self;
+        crate::queue::poll_next(&mut this.rx, &this.lagged, cx)
     }
 }
 

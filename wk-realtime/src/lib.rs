@@ -45,6 +45,8 @@ mod filter;
 #[cfg(feature = "hub")]
 pub mod hub;
 pub mod phoenix;
+#[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
+mod queue;
 #[cfg(any(feature = "ws", feature = "sse"))]
 pub mod recovery;
 #[cfg(feature = "sse")]

@@ -35,7 +35,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -336,14 +336,7 @@ impl Inner {
         if let Some(hub) = &self.config.hub {
             hub.publish(&event);
         }
-        let missed = self.lagged.swap(0, Ordering::AcqRel);
-        if missed > 0 && self.tx.try_send(Ok(KillEvent::Lagged(missed))).is_err() {
-            self.lagged.fetch_add(missed + 1, Ordering::AcqRel);
-            return;
-        }
-        if self.tx.try_send(Ok(event)).is_err() {
-            self.lagged.fetch_add(1, Ordering::AcqRel);
-        }
+        let _ = crate::queue::offer(&self.tx, &self.lagged, Ok(event));
     }
 }
 
@@ -360,17 +353,8 @@ impl Stream for WebhookStream {
     type Item = Result<KillEvent>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.rx.poll_recv(cx) {
-            Poll::Pending => {
-                let missed = self.lagged.swap(0, Ordering::AcqRel);
-                if missed > 0 {
-                    Poll::Ready(Some(Ok(KillEvent::Lagged(missed))))
-                } else {
-                    Poll::Pending
-                }
-            }
-            ready => ready,
-        }
+        let this = &mut *self;
+        crate::queue::poll_next(&mut this.rx, &this.lagged, cx)
     }
 }
 

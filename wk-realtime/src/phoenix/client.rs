@@ -546,18 +546,8 @@ impl Stream for Subscription {
     type Item = Result<KillEvent>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.events.poll_recv(cx) {
-            Poll::Pending => {
-                // Drained: report what overflowed since, without waiting for the next event.
-                let missed = self.lagged.swap(0, Ordering::AcqRel);
-                if missed > 0 {
-                    Poll::Ready(Some(Ok(KillEvent::Lagged(missed))))
-                } else {
-                    Poll::Pending
-                }
-            }
-            ready => ready,
-        }
+        let this = &mut *self;
+        crate::queue::poll_next(&mut this.events, &this.lagged, cx)
     }
 }
 

@@ -925,22 +925,7 @@ impl Driver {
 /// lag. The count is reported in order, before the next event that fits, or by the stream itself
 /// once the consumer has drained its queue.
 fn offer(entry: &mut SubEntry, item: Result<KillEvent>) -> bool {
-    use std::sync::atomic::Ordering;
-    let missed = entry.lagged.swap(0, Ordering::AcqRel);
-    if missed > 0
-        && entry
-            .events
-            .try_send(Ok(KillEvent::Lagged(missed)))
-            .is_err()
-    {
-        entry.lagged.fetch_add(missed + 1, Ordering::AcqRel);
-        return false;
-    }
-    if entry.events.try_send(item).is_err() {
-        entry.lagged.fetch_add(1, Ordering::AcqRel);
-        return false;
-    }
-    true
+    crate::queue::offer(&entry.events, &entry.lagged, item) == crate::queue::Offered::Sent
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for Error {

@@ -2,7 +2,7 @@
 //! parser, the reconnect schedule, the dedup window and gap recovery.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use http::Uri;
@@ -325,13 +325,6 @@ impl Driver {
     /// Offers an item without ever waiting: a full queue counts as lag, reported in order before
     /// the next item that fits, or by the stream itself once the consumer has drained its queue.
     fn offer(&mut self, item: Result<KillEvent>) {
-        let missed = self.lagged.swap(0, Ordering::AcqRel);
-        if missed > 0 && self.events.try_send(Ok(KillEvent::Lagged(missed))).is_err() {
-            self.lagged.fetch_add(missed + 1, Ordering::AcqRel);
-            return;
-        }
-        if self.events.try_send(item).is_err() {
-            self.lagged.fetch_add(1, Ordering::AcqRel);
-        }
+        let _ = crate::queue::offer(&self.events, &self.lagged, item);
     }
 }

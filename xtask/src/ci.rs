@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{Result, codegen, tidy};
+use crate::{Result, codegen, deny, tidy};
 
 /// The step names, in the order they run.
 pub(crate) const STEPS: &[&str] = &[
@@ -18,6 +18,7 @@ pub(crate) const STEPS: &[&str] = &[
     "doc",
     "codegen",
     "tidy",
+    "deny",
     "features",
     "examples",
     "conformance",
@@ -70,6 +71,9 @@ fn describe(step: &str) -> &'static str {
         }
         "codegen" => "cargo xtask codegen --check (in process)",
         "tidy" => "cargo xtask tidy (in process)",
+        "deny" => {
+            "cargo deny check bans licenses sources, no OpenSSL by default (installs cargo-deny if missing)"
+        }
         "features" => {
             "every feature alone (cargo clippy --no-default-features --features F -- -D warnings), then cargo test -p wk-facade --no-default-features"
         }
@@ -115,6 +119,7 @@ fn run_step(root: &Path, step: &str) -> Result {
         ),
         "codegen" => codegen::run(root, true),
         "tidy" => tidy::run(root),
+        "deny" => deny::run(root),
         "features" => features(root),
         "examples" => examples(root),
         "conformance" => conformance(root),

@@ -242,13 +242,13 @@ impl Generator {
         if let Some(v) = km.victim.as_mut() {
             v.character = v
                 .character_id
-                .map(|c| character_info(c, v.corporation_id, v.alliance_id));
+                .map(|c| Box::new(character_info(c, v.corporation_id, v.alliance_id)));
             v.corporation = v
                 .corporation_id
-                .map(|c| corporation_info(c, v.alliance_id, v.character_id));
+                .map(|c| Box::new(corporation_info(c, v.alliance_id, v.character_id)));
             v.alliance = v
                 .alliance_id
-                .map(|a| alliance_info(a, v.corporation_id, v.character_id));
+                .map(|a| Box::new(alliance_info(a, v.corporation_id, v.character_id)));
             let h = mix(km.killmail_id.get());
             v.items = (0..1 + h % 4)
                 .map(|i| {
@@ -273,21 +273,25 @@ impl Generator {
             }
             a.character = a
                 .character_id
-                .map(|c| character_info(c, a.corporation_id, a.alliance_id));
+                .map(|c| Box::new(character_info(c, a.corporation_id, a.alliance_id)));
             if a.character_id.is_some() {
                 a.corporation = a
                     .corporation_id
-                    .map(|c| corporation_info(c, a.alliance_id, a.character_id));
+                    .map(|c| Box::new(corporation_info(c, a.alliance_id, a.character_id)));
                 a.alliance = a
                     .alliance_id
-                    .map(|al| alliance_info(al, a.corporation_id, a.character_id));
+                    .map(|al| Box::new(alliance_info(al, a.corporation_id, a.character_id)));
             }
         }
         km.total_value = Some(km.zkb.as_ref().and_then(|z| z.total_value).unwrap_or(0.0));
         km.npc = Some(km.zkb.as_ref().is_some_and(|z| z.npc));
         km.total_damage = Some(km.attackers.iter().map(|a| a.damage_done).sum());
         km.involved_parties = Some(km.attackers.len() as i64 + 1);
-        km.final_blow_attacker = km.attackers.iter().find(|a| a.final_blow).cloned();
+        km.final_blow_attacker = km
+            .attackers
+            .iter()
+            .find(|a| a.final_blow)
+            .map(|a| Box::new(a.clone()));
         km
     }
 }

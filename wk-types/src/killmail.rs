@@ -89,7 +89,7 @@ pub struct Killmail {
     pub involved_parties: Option<i64>,
     /// Stored only: a copy of the attacker with `final_blow: true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub final_blow_attacker: Option<Attacker>,
+    pub final_blow_attacker: Option<Box<Attacker>>,
 }
 
 impl Killmail {
@@ -124,7 +124,7 @@ impl Killmail {
         self.attackers
             .iter()
             .find(|a| a.final_blow)
-            .or(self.final_blow_attacker.as_ref())
+            .or(self.final_blow_attacker.as_deref())
     }
 
     /// The number of attackers: `attacker_count` when sent, else the length of `attackers`.
@@ -218,13 +218,13 @@ pub struct Victim {
     pub items: Vec<Item>,
     /// Stored only: the ESI character record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub character: Option<CharacterInfo>,
+    pub character: Option<Box<CharacterInfo>>,
     /// Stored only: the ESI corporation record (the only place corporation names appear).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub corporation: Option<CorporationInfo>,
+    pub corporation: Option<Box<CorporationInfo>>,
     /// Stored only: the ESI alliance record (the only place alliance names appear).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alliance: Option<AllianceInfo>,
+    pub alliance: Option<Box<AllianceInfo>>,
 }
 
 /// One attacker on a kill (canonical ∪ stored). A degraded entry may carry no ids at all.
@@ -282,13 +282,13 @@ pub struct Attacker {
     pub alliance_ticker: Option<String>,
     /// Stored only: the ESI character record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub character: Option<CharacterInfo>,
+    pub character: Option<Box<CharacterInfo>>,
     /// Stored only: the ESI corporation record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub corporation: Option<CorporationInfo>,
+    pub corporation: Option<Box<CorporationInfo>>,
     /// Stored only: the ESI alliance record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alliance: Option<AllianceInfo>,
+    pub alliance: Option<Box<AllianceInfo>>,
 }
 
 /// zKillboard metadata. The keys are camelCase on the wire.

@@ -33,6 +33,9 @@ pub trait Clock: Debug + Send + Sync + 'static {
 pub struct SystemClock {
     clock: quanta::Clock,
     origin: u64,
+    /// How many nanoseconds 2^40 raw ticks last: converts a TTL to ticks once per write, so a
+    /// hit compares raw readings and never scales one.
+    nanos_per_2_40_ticks: u64,
 }
 
 impl SystemClock {
@@ -41,13 +44,34 @@ impl SystemClock {
     pub fn new() -> Self {
         let clock = quanta::Clock::new();
         let origin = clock.raw();
-        Self { clock, origin }
+        let nanos_per_2_40_ticks = clock.delta_as_nanos(0, 1 << 40);
+        Self {
+            clock,
+            origin,
+            nanos_per_2_40_ticks,
+        }
     }
 
     /// Nanoseconds since the origin.
     #[inline]
     fn nanos(&self) -> u64 {
         self.clock.delta_as_nanos(self.origin, self.clock.raw())
+    }
+
+    /// The raw reading: time-stamp-counter ticks, or nanoseconds where quanta falls back to the OS
+    /// clock.
+    #[inline]
+    fn ticks(&self) -> u64 {
+        self.clock.raw()
+    }
+
+    /// `d` in raw ticks, rounded down: an entry may expire up to one tick early, never late.
+    fn ticks_in(&self, d: Duration) -> u64 {
+        if self.nanos_per_2_40_ticks == 0 {
+            return to_nanos(d);
+        }
+        let ticks = (u128::from(to_nanos(d)) << 40) / u128::from(self.nanos_per_2_40_ticks);
+        u64::try_from(ticks).unwrap_or(u64::MAX)
     }
 }
 
@@ -116,13 +140,24 @@ pub(crate) enum ClockRef {
 }
 
 impl ClockRef {
-    /// The current time in nanoseconds since the clock's origin.
+    /// The current time in the clock's own units: raw ticks for the system clock (a hit then
+    /// costs one counter read and one comparison, with no scaling), nanoseconds for any other.
+    /// Only ever compared with instants from [`Self::after`] on the same clock.
     #[inline]
-    pub(crate) fn now_nanos(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         match self {
-            Self::System(clock) => clock.nanos(),
+            Self::System(clock) => clock.ticks(),
             Self::Custom(clock) => to_nanos(clock.now()),
         }
+    }
+
+    /// The instant `d` after `now` (a reading of [`Self::now`]), saturating.
+    pub(crate) fn after(&self, now: u64, d: Duration) -> u64 {
+        let span = match self {
+            Self::System(clock) => clock.ticks_in(d),
+            Self::Custom(_) => to_nanos(d),
+        };
+        now.saturating_add(span)
     }
 }
 
@@ -158,9 +193,25 @@ mod tests {
     fn clock_ref_reads_both_kinds() {
         let manual = ManualClock::new();
         manual.advance(Duration::from_nanos(42));
-        assert_eq!(ClockRef::Custom(Arc::new(manual)).now_nanos(), 42);
+        let custom = ClockRef::Custom(Arc::new(manual));
+        assert_eq!(custom.now(), 42);
+        assert_eq!(custom.after(42, Duration::from_nanos(8)), 50);
         let system = ClockRef::System(SystemClock::new());
-        let a = system.now_nanos();
-        assert!(system.now_nanos() >= a);
+        let a = system.now();
+        assert!(system.now() >= a);
+    }
+
+    #[test]
+    fn ttl_in_ticks_is_never_longer_than_the_ttl() {
+        let clock = SystemClock::new();
+        for ttl in [1, 999, 300_000_000_000, 86_400_000_000_000] {
+            let ticks = clock.ticks_in(Duration::from_nanos(ttl));
+            let back = clock.clock.delta_as_nanos(0, ticks);
+            assert!(back <= ttl, "{ttl} ns became {ticks} ticks = {back} ns");
+            // Rounding down loses less than a few ticks' worth.
+            assert!(ttl - back <= 16, "{ttl} ns became {back} ns");
+        }
+        let day = clock.ticks_in(Duration::from_secs(86_400));
+        assert!(clock.ticks_in(Duration::MAX) > day);
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use quick_cache::sync::{Cache as QuickCache, EntryAction, EntryResult};
 use quick_cache::{DefaultHashBuilder, Lifecycle, OptionsBuilder, Weighter};
 
-use crate::clock::{ClockRef, to_nanos};
+use crate::clock::ClockRef;
 use crate::config::{Capacity, NamespaceConfig};
 use crate::stats::{Counters, EventKind, Hook, NamespaceKind, NamespaceStats};
 use crate::weigh::Weigh;
@@ -102,7 +102,7 @@ where
     {
         // Reading the clock first lets the time-stamp read overlap the lookup. Any entry written
         // after this instant also expires after it, so the comparison stays sound.
-        let now = self.clock.now_nanos();
+        let now = self.clock.now();
         if let Some(entry) = self.store.get(key) {
             if now < entry.expires_at {
                 self.counters.hits.incr();
@@ -136,7 +136,7 @@ where
         Q: Hash + Eq + Debug + ?Sized,
     {
         let (_, entry) = self.store.remove(key)?;
-        if self.clock.now_nanos() < entry.expires_at {
+        if self.clock.now() < entry.expires_at {
             Some(entry.value)
         } else {
             tracing::trace!(namespace = %self.kind, ?key, "cache expire");
@@ -187,7 +187,7 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let now = self.clock.now_nanos();
+        let now = self.clock.now();
         if let Some(entry) = self.store.get(key)
             && now < entry.expires_at
         {
@@ -197,7 +197,7 @@ where
         let outcome = self
             .store
             .entry_async(key, |_, entry| {
-                if self.clock.now_nanos() < entry.expires_at {
+                if self.clock.now() < entry.expires_at {
                     EntryAction::Retain(Arc::clone(&entry.value))
                 } else {
                     EntryAction::ReplaceWithGuard
@@ -279,7 +279,7 @@ where
 
     /// Removes every expired entry now, returning how many went. The background sweeper calls this.
     pub fn sweep(&self) -> u64 {
-        let now = self.clock.now_nanos();
+        let now = self.clock.now();
         let expired = Cell::new(0u64);
         self.store.retain(|key, entry| {
             let keep = now < entry.expires_at;
@@ -340,7 +340,7 @@ where
         };
         Entry {
             value,
-            expires_at: self.clock.now_nanos().saturating_add(to_nanos(ttl)),
+            expires_at: self.clock.after(self.clock.now(), ttl),
             weight,
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
         }

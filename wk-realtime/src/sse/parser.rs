@@ -156,7 +156,7 @@ impl Parser {
     pub fn feed(&mut self, mut bytes: &[u8]) {
         if self.skip_line {
             // Drop the rest of an oversized line without buffering it.
-            match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', bytes) {
                 Some(end) => {
                     self.skip_line = false;
                     self.after_cr = bytes[end] == b'\r';
@@ -200,7 +200,7 @@ impl Parser {
                 }
             }
             let pending = &self.buf[self.start + self.scanned..];
-            let Some(offset) = pending.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            let Some(offset) = memchr::memchr2(b'\n', b'\r', pending) else {
                 self.scanned = self.buf.len() - self.start;
                 if self.event_bytes + self.scanned > self.max_event_size {
                     let already = self.skip_event;
@@ -255,7 +255,7 @@ impl Parser {
             return Some(Err(self.begin_skip()));
         }
         let line = &self.buf[from..to];
-        let (field, value) = match line.iter().position(|&b| b == b':') {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(0) => {
                 let text = line[1..].strip_prefix(b" ").unwrap_or(&line[1..]);
                 // A comment is not part of any event's size.

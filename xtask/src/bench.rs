@@ -450,6 +450,22 @@ fn decode(bin: &Path, plan: Plan) -> Result<Vec<Metric>> {
             baseline_name: "serde_json::from_slice::<Killmail> (no error path)".to_owned(),
             goal: Goal::None,
         },
+        Metric {
+            name: "decode_killmail_borrowed",
+            value: num(&r, "borrowed_mb_s")?,
+            unit: "MB/s",
+            baseline: num(&r, "baseline")?,
+            baseline_name: "serde_json::Value; value = the same fields into structs borrowing every string (bench-only types)".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "decode_killmail_skeleton",
+            value: num(&r, "skeleton_mb_s")?,
+            unit: "MB/s",
+            baseline: num(&r, "baseline")?,
+            baseline_name: "serde_json::Value; value = only the ids routing and de-duplication read, the rest skipped".to_owned(),
+            goal: Goal::None,
+        },
     ])
 }
 

@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+mod borrowed;
 mod conns;
 mod http;
 mod ingest;

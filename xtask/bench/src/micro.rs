@@ -68,6 +68,17 @@ pub(crate) fn decode(args: &Args) -> Outcome {
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let (n, budget) = rounds(args);
     let (mut ours, mut value, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut borrowed, mut skeleton) = (Vec::new(), Vec::new());
+    for d in &docs {
+        // The bench-only types must read the same corpus, or their figures mean nothing.
+        let full = serde_json::from_slice::<crate::borrowed::KillmailRef<'_>>(d)
+            .map_err(|e| format!("borrowed decode: {e}"))?;
+        let ids = serde_json::from_slice::<crate::borrowed::Skeleton>(d)
+            .map_err(|e| format!("skeleton decode: {e}"))?;
+        if full.attackers.len() != ids.attackers.len() || full.killmail_id != ids.killmail_id {
+            return Err("borrowed and skeleton decodes disagree".to_owned());
+        }
+    }
     for _ in 0..n {
         ours.push(rate(budget, || {
             for d in &docs {
@@ -84,12 +95,31 @@ pub(crate) fn decode(args: &Args) -> Outcome {
                 black_box(serde_json::from_slice::<Killmail>(d).expect("decodes"));
             }
         }));
+        borrowed.push(rate(budget, || {
+            for d in &docs {
+                let text = std::str::from_utf8(d).expect("utf-8");
+                black_box(
+                    serde_json::from_str::<crate::borrowed::KillmailRef<'_>>(text)
+                        .expect("decodes"),
+                );
+            }
+        }));
+        skeleton.push(rate(budget, || {
+            for d in &docs {
+                let text = std::str::from_utf8(d).expect("utf-8");
+                black_box(
+                    serde_json::from_str::<crate::borrowed::Skeleton>(text).expect("decodes"),
+                );
+            }
+        }));
     }
     let mb = |passes: f64| passes * bytes as f64 / 1e6;
     Ok(Some(json!({
         "value": mb(median(ours)),
         "baseline": mb(median(value)),
         "serde_json_typed_mb_s": mb(median(plain)),
+        "borrowed_mb_s": mb(median(borrowed)),
+        "skeleton_mb_s": mb(median(skeleton)),
         "documents": docs.len(),
         "mean_document_bytes": bytes / docs.len(),
     })))

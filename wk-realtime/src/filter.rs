@@ -1,8 +1,11 @@
 //! What a subscription wants: systems, characters, or everything the connection receives.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::hash::BuildHasherDefault;
 
 use wk_types::{CharacterId, Killmail, SystemId, ValidationError, validate};
+
+use crate::dedup::IdHasher;
 
 /// A subscription's interest. A kill matches when its system is listed or a listed character is
 /// the victim or an attacker (the server's own OR rule, PROTOCOL.md §7.4), and, when a
@@ -18,7 +21,9 @@ use wk_types::{CharacterId, Killmail, SystemId, ValidationError, validate};
 #[must_use]
 pub struct Filter {
     systems: BTreeSet<SystemId>,
-    characters: BTreeSet<CharacterId>,
+    /// Hashed with [`IdHasher`]: every kill checks its victim and each attacker here, and a
+    /// subscription may hold tens of thousands of characters.
+    characters: HashSet<CharacterId, BuildHasherDefault<IdHasher>>,
     everything: bool,
     min_value: Option<Isk>,
 }
@@ -80,7 +85,7 @@ impl Filter {
         self.systems.iter().copied()
     }
 
-    /// The characters.
+    /// The characters, in no particular order.
     pub fn character_ids(&self) -> impl ExactSizeIterator<Item = CharacterId> + '_ {
         self.characters.iter().copied()
     }

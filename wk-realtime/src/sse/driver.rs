@@ -184,14 +184,15 @@ impl Driver {
                         parser.feed(&data);
                         while let Some(item) = parser.next_item() {
                             self.on_item(item);
+                            // One chunk can hold dozens of events, and buffered chunks are read
+                            // without touching the socket: count each event against the task's
+                            // budget so a consumer on the same thread drains its queue instead of
+                            // lagging behind a burst.
+                            tokio::task::consume_budget().await;
                         }
                         if !parser.last_event_id().is_empty() {
                             parser.last_event_id().clone_into(&mut self.last_event_id);
                         }
-                        // Buffered chunks are read without touching the socket; count each
-                        // against the task's budget so a consumer on the same thread can drain its
-                        // queue instead of lagging behind a burst.
-                        tokio::task::consume_budget().await;
                     }
                     Some(Err(e)) => {
                         tracing::info!(error = %e, "stream broke");

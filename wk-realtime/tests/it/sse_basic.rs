@@ -196,6 +196,39 @@ async fn a_slow_consumer_lags_and_counts_what_it_missed() {
     assert_eq!(kills + lagged, total);
 }
 
+/// Everything on one thread: the server, the stream's task and the consumer. Chunks the client has
+/// already buffered are parsed without touching the socket, so the stream's task must give way
+/// often enough (every event counts against tokio's budget of 128) for a queue larger than that
+/// budget never to overflow, however large the burst.
+#[tokio::test(flavor = "current_thread")]
+async fn a_burst_on_one_thread_fills_no_queue() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server).queue_capacity(256).build().unwrap();
+    let mut sub = client.subscribe(Filter::everything()).await.unwrap();
+    let total = 4_000u64;
+    tokio::time::timeout(WAIT, async {
+        while server.firehose_sse(0) == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the stream registers");
+    assert_eq!(server.firehose_sse(total), 1);
+    let (mut kills, mut lagged) = (0u64, 0u64);
+    tokio::time::timeout(WAIT, async {
+        while kills + lagged < total {
+            match next_event(&mut sub).await.unwrap() {
+                KillEvent::Kill(_) => kills += 1,
+                KillEvent::Lagged(n) => lagged += n,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("every kill accounted for");
+    assert_eq!((kills, lagged), (total, 0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_event_is_refused_and_the_stream_goes_on() {
     let server = TestServer::builder()

@@ -404,6 +404,13 @@ impl TestServer {
         control::firehose(&self.shared, frames)
     }
 
+    /// Sends `events` distinct killmails as `data:` events to every basic SSE stream (each once,
+    /// whatever the profile), 64 events to a chunk, as fast as each stream accepts them. Returns
+    /// how many streams were targeted.
+    pub fn firehose_sse(&self, events: u64) -> usize {
+        control::firehose_sse(&self.shared, events)
+    }
+
     /// Restarts on the same port: every connection is dropped, subscriptions vanish and, unless
     /// [`TestServerBuilder::keep_store_on_restart`] was set, the store is emptied.
     ///

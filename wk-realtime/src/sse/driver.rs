@@ -185,10 +185,16 @@ impl Driver {
                         while let Some(item) = parser.next_item() {
                             self.on_item(item);
                             // One chunk can hold dozens of events, and buffered chunks are read
-                            // without touching the socket: count each event against the task's
-                            // budget so a consumer on the same thread drains its queue instead of
-                            // lagging behind a burst.
-                            tokio::task::consume_budget().await;
+                            // without touching the socket. Once the queue is half full, give way
+                            // so a consumer on the same thread (even a runtime's `block_on`
+                            // future, which a busy task's budget alone does not reach) drains it
+                            // instead of lagging behind a burst; otherwise just count the event
+                            // against the task's budget.
+                            if self.events.capacity() < self.events.max_capacity() / 2 {
+                                tokio::task::yield_now().await;
+                            } else {
+                                tokio::task::consume_budget().await;
+                            }
                         }
                         if !parser.last_event_id().is_empty() {
                             parser.last_event_id().clone_into(&mut self.last_event_id);

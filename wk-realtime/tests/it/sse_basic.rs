@@ -196,36 +196,52 @@ async fn a_slow_consumer_lags_and_counts_what_it_missed() {
     assert_eq!(kills + lagged, total);
 }
 
-/// Everything on one thread: the server, the stream's task and the consumer. Chunks the client has
-/// already buffered are parsed without touching the socket, so the stream's task must give way
-/// often enough (every event counts against tokio's budget of 128) for a queue larger than that
-/// budget never to overflow, however large the burst.
-#[tokio::test(flavor = "current_thread")]
-async fn a_burst_on_one_thread_fills_no_queue() {
-    let server = start(Profile::Faithful).await;
-    let client = client(&server).queue_capacity(256).build().unwrap();
-    let mut sub = client.subscribe(Filter::everything()).await.unwrap();
-    let total = 4_000u64;
-    tokio::time::timeout(WAIT, async {
-        while server.firehose_sse(0) == 0 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .expect("the stream registers");
-    assert_eq!(server.firehose_sse(total), 1);
-    let (mut kills, mut lagged) = (0u64, 0u64);
-    tokio::time::timeout(WAIT, async {
-        while kills + lagged < total {
-            match next_event(&mut sub).await.unwrap() {
-                KillEvent::Kill(_) => kills += 1,
-                KillEvent::Lagged(n) => lagged += n,
-                _ => {}
+/// The consumer is a current-thread runtime's `block_on` future, the stream's task its only task,
+/// and the server (on a runtime of its own) keeps the socket full. Chunks already buffered are
+/// parsed without touching the socket, and a busy task's budget alone never lets the scheduler
+/// reach `block_on`; the stream must give way itself before the queue fills.
+#[test]
+fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_rt.block_on(start(Profile::Faithful));
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let total = 8_000u64;
+    let (kills, lagged) = client_rt.block_on(async {
+        let client = client(&server).queue_capacity(256).build().unwrap();
+        let mut sub = client.subscribe(Filter::everything()).await.unwrap();
+        let burst = || {
+            let _in_server = server_rt.enter();
+            server.firehose_sse(total)
+        };
+        tokio::time::timeout(WAIT, async {
+            while server.firehose_sse(0) == 0 {
+                tokio::task::yield_now().await;
             }
-        }
-    })
-    .await
-    .expect("every kill accounted for");
+        })
+        .await
+        .expect("the stream registers");
+        assert_eq!(burst(), 1, "one stream to send to");
+        let (mut kills, mut lagged) = (0u64, 0u64);
+        tokio::time::timeout(WAIT, async {
+            while kills + lagged < total {
+                match next_event(&mut sub).await.unwrap() {
+                    KillEvent::Kill(_) => kills += 1,
+                    KillEvent::Lagged(n) => lagged += n,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("every kill accounted for");
+        (kills, lagged)
+    });
     assert_eq!((kills, lagged), (total, 0));
 }
 

@@ -144,11 +144,10 @@ pub(crate) fn ingest(args: &Args) -> Outcome {
 }
 
 async fn sdk_reader(base: &str, events: u64) -> Result<f64, String> {
-    // A queue as long as the burst: the SSE task does not yield while frames are buffered, so
-    // with the default queue a consumer on the same thread would lag (see BENCHMARKS.md).
+    // The default queue: the stream's task gives way every event, so a consumer on the same
+    // thread keeps up with the burst (any lag fails the run below).
     let client = wk_realtime::sse::Client::builder(base)
         .gap_recovery(false)
-        .queue_capacity(events as usize + 16)
         .build()
         .map_err(|e| e.to_string())?;
     let mut kills = client

@@ -4,7 +4,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -23,6 +23,10 @@ use crate::dedup::Dedup;
 use crate::error::{ConnectError, Error, Result};
 use crate::event::{Kill, KillEvent, Origin, Progress};
 use crate::filter::Filter;
+
+/// Most frames read without waiting before a due timer is handled: enough for the replies a late
+/// timer could be waiting on, few enough that a flood cannot hold timers off.
+const READY_FRAMES: usize = 256;
 
 /// A local subscription's id.
 pub(crate) type SubId = u64;
@@ -268,25 +272,15 @@ impl Driver {
                 sleep.as_mut().reset(deadline);
             }
             tokio::select! {
-                msg = stream.next() => match msg {
-                    Some(Ok(Message::Text(text))) => {
-                        self.on_text(text.as_str());
-                        // Frames already buffered are read without touching the socket, so count
-                        // each against the task's budget: a consumer on the same thread gets to
-                        // drain its queue instead of lagging behind a burst.
-                        tokio::task::consume_budget().await;
+                msg = stream.next() => {
+                    if let Some(ended) = self.on_message(msg) {
+                        break ended;
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        tracing::info!(?frame, "server closed the connection");
-                        break Ended::Lost;
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tracing::info!(error = %e, "connection lost");
-                        break Ended::Lost;
-                    }
-                    None => break Ended::Lost,
-                },
+                    // Frames already buffered are read without touching the socket, so count each
+                    // against the task's budget: a consumer on the same thread gets to drain its
+                    // queue instead of lagging behind a burst.
+                    tokio::task::consume_budget().await;
+                }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_command(cmd),
                     None => {
@@ -297,6 +291,12 @@ impl Driver {
                 },
                 Some(kills) = self.recovered_rx.recv() => self.on_recovered(kills),
                 () = &mut sleep => {
+                    // The timer may fire late (a busy runtime) and `select!` may pick it over a
+                    // socket that is already readable: read what has arrived first, so a heartbeat
+                    // or join reply sitting in the buffer is not taken for a missing one.
+                    if let Some(ended) = self.read_ready(&mut stream) {
+                        break ended;
+                    }
                     let now = Instant::now();
                     self.machine.handle_timeout(now);
                     self.expire_calls(now);
@@ -316,6 +316,43 @@ impl Driver {
         }
         self.rejoin_at = None;
         ended
+    }
+
+    /// Handles one item read from the socket; `Some` when the connection is over.
+    fn on_message(
+        &mut self,
+        msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Option<Ended> {
+        match msg {
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()),
+            Some(Ok(Message::Close(frame))) => {
+                tracing::info!(?frame, "server closed the connection");
+                return Some(Ended::Lost);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::info!(error = %e, "connection lost");
+                return Some(Ended::Lost);
+            }
+            None => return Some(Ended::Lost),
+        }
+        None
+    }
+
+    /// Handles the frames that can be read without waiting (at most [`READY_FRAMES`]); `Some`
+    /// when the connection is over.
+    fn read_ready<S>(&mut self, stream: &mut S) -> Option<Ended>
+    where
+        S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+            + Unpin,
+    {
+        for _ in 0..READY_FRAMES {
+            let msg = stream.next().now_or_never()?;
+            if let Some(ended) = self.on_message(msg) {
+                return Some(ended);
+            }
+        }
+        None
     }
 
     async fn flush<S>(&mut self, sink: &mut S) -> Result<(), ()>

@@ -1,11 +1,14 @@
 //! Crashes, restarts, dead connections: rejoin with the current set and deliver every kill once.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use wk_realtime::ws::ConnectionState;
 use wk_realtime::{Filter, Origin};
-use wk_testkit::{Fault, Generator, Profile};
+use wk_testkit::{Fault, Generator, Profile, TestServer};
 use wk_types::{CharacterId, SystemId};
 
 use crate::support::{WAIT, client, drain_kills, next_kill, server, start};
@@ -268,4 +271,120 @@ async fn stats_count_duplicates_and_reconnects() {
     assert_eq!(stats.kills, 1);
     let reply = client.join_reply().expect("joined");
     assert!(reply.subscription_id.is_well_formed());
+}
+
+/// A TCP proxy whose server-to-client direction can be held back: what the server sends waits at
+/// the proxy until the gate opens again.
+struct Gate {
+    addr: SocketAddr,
+    open: watch::Sender<bool>,
+}
+
+impl Gate {
+    async fn start(upstream: SocketAddr) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (open, _) = watch::channel(true);
+        let gate = open.subscribe();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut from_client, mut to_client) = client.into_split();
+                let (mut from_server, mut to_server) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
+                });
+                let mut gate = gate.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 64 * 1024];
+                    while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+                        if gate.wait_for(|open| *open).await.is_err()
+                            || to_client.write_all(&buf[..n]).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr, open }
+    }
+}
+
+/// Waits until the server has received one more heartbeat.
+async fn next_heartbeat(server: &TestServer) {
+    let seen = server.state().heartbeats;
+    server
+        .wait_for(WAIT, |s| s.heartbeats > seen)
+        .await
+        .expect("a heartbeat");
+}
+
+/// A runtime too busy to poll the client on time: the heartbeat reply arrives within the timeout,
+/// but the client's thread is held past it, so when the client runs again the reply is in its
+/// socket and the timer has fired. The connection answered: it must be kept, not replaced (every
+/// needless reconnect costs a gap recovery, which in `cargo xtask chaos` made a loaded runtime
+/// busier still).
+///
+/// Real time on purpose: the server and the proxy run on their own runtime while the client's only
+/// thread is held, as a busy application would hold it; paused time would jump the clock instead.
+#[test]
+fn a_late_timer_does_not_drop_a_connection_that_answered() {
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_runtime.block_on(start(Profile::Faithful));
+    let gate = Arc::new(server_runtime.block_on(Gate::start(server.addr())));
+    let server_side = server_runtime.handle().clone();
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    client_runtime.block_on(async {
+        let client = wk_realtime::ws::Client::builder(format!("http://{}", gate.addr))
+            .heartbeat_interval(Duration::from_millis(100))
+            .heartbeat_timeout(Duration::from_millis(200))
+            .connect()
+            .await
+            .unwrap();
+        let _sub = client
+            .subscribe(Filter::new().systems([JITA]))
+            .await
+            .unwrap();
+        // Were the expired timer allowed to win, `select!` would pick it over the readable socket
+        // three times in four: eight rounds passing by luck is a chance of 1 in 65,536.
+        for round in 0..8 {
+            // A heartbeat answered as usual: the client has caught up with the previous round.
+            next_heartbeat(&server).await;
+            assert_eq!(
+                server.state().ws_connections,
+                1,
+                "round {round}: the connection was replaced"
+            );
+            // Let that reply through before closing the gate: the next heartbeat is 100 ms away.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let seen = server.state().heartbeats;
+            gate.open.send_replace(false);
+            server
+                .wait_for(WAIT, |s| s.heartbeats > seen)
+                .await
+                .unwrap_or_else(|s| panic!("round {round}: no heartbeat: {s:?}"));
+            // The reply reaches the client 50 ms after the heartbeat, well within the timeout;
+            // meanwhile this thread is busy for 500 ms.
+            let gate = gate.clone();
+            server_side.spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                gate.open.send_replace(true);
+            });
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        next_heartbeat(&server).await;
+        assert_eq!(client.stats().reconnects(), 0, "{:?}", client.stats());
+        assert_eq!(server.state().ws_connections, 1);
+    });
 }

@@ -9,6 +9,15 @@
 //! WebSocket clients reconnecting at once after a restart. The report goes to stdout and
 //! `target/wk-chaos/report.json`; the command fails when a kill was lost or yielded twice.
 //!
+//! The clients run on their own tokio runtime, as in an application, and the fake server, the kill
+//! injector and the fault loop on another, as a remote server would. On one shared runtime the
+//! testkit's synchronous handling of `/kills/cached` (the whole store of a system, built under the
+//! store's lock and encoded in one poll: seconds in a debug build late in a run, three requests per
+//! reconnect) held both worker threads, so client timers fired seconds late (12 s measured), late
+//! heartbeat timers replaced live connections, each of those cost another gap recovery, and a
+//! client could look stuck in `Reconnecting` for the whole reconnect bound. The client runtime's
+//! worst timer lateness is reported, so a starved run shows as such.
+//!
 //! The xtask binary used by `ci` stays light: without the `chaos` feature this command re-runs
 //! itself through `cargo run -p xtask --features chaos`, which pulls in tokio and the SDK.
 
@@ -64,6 +73,8 @@ mod harness {
 
     use futures_util::StreamExt;
     use serde_json::{Value, json};
+    use tokio::runtime::Handle;
+    use tokio::task::JoinHandle;
     use wk_realtime::{Filter, KillEvent, sse, ws};
     use wk_retry::BackoffConfig;
     use wk_testkit::{Fault, Generator, Profile, State, TestServer};
@@ -88,17 +99,25 @@ mod harness {
 
     pub(super) fn run(root: &Path, quick: bool, release: bool) -> Result {
         let cycles = if quick { 10 } else { 50 };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+        let runtime = |name: &str| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name(name)
+                .enable_all()
+                .build()
+        };
+        // The server side (testkit, injector, fault loop) and the client side (the SDK and its
+        // consumers) each get their own threads; see the module docs.
+        let server_runtime = runtime("wk-chaos-server")?;
+        let client_runtime = runtime("wk-chaos-client")?;
+        let clients = client_runtime.handle().clone();
         let started = Instant::now();
-        let report = runtime.block_on(async {
-            let ws = transport(Transport::Ws, cycles).await?;
+        let report = server_runtime.block_on(async {
+            let ws = transport(Transport::Ws, cycles, &clients).await?;
             print_transport("ws", &ws);
-            let sse = transport(Transport::Sse, cycles).await?;
+            let sse = transport(Transport::Sse, cycles, &clients).await?;
             print_transport("sse", &sse);
-            let spread = spread().await?;
+            let spread = spread(&clients).await?;
             print_spread(&spread);
             Ok::<_, crate::Error>(json!({
                 "ws": ws,
@@ -153,8 +172,8 @@ mod harness {
             .min(Duration::from_millis(20))
     }
 
-    /// One transport under `cycles` rounds of faults.
-    async fn transport(kind: Transport, cycles: u32) -> Result<Value> {
+    /// One transport under `cycles` rounds of faults; the client and its consumer run on `clients`.
+    async fn transport(kind: Transport, cycles: u32, clients: &Handle) -> Result<Value> {
         let server = TestServer::builder()
             .profile(Profile::Faithful)
             .keep_store_on_restart(true)
@@ -164,38 +183,36 @@ mod harness {
         let filter = Filter::new().systems(SYSTEMS);
         let seen = Arc::new(Mutex::new(Seen::default()));
         let sse_connects = Arc::new(AtomicU64::new(0));
+        let lag = LagProbe::spawn(clients);
         // The handles stay alive until the end of the run.
         let (ws_client, consumer) = match kind {
             Transport::Ws => {
-                let client = ws::Client::builder(server.base_url())
-                    .client_id("wk-chaos")
-                    .heartbeat_interval(Duration::from_millis(250))
-                    .heartbeat_timeout(Duration::from_millis(500))
-                    .reply_timeout(Duration::from_secs(5))
-                    .stable_after(Duration::from_secs(2))
-                    .reconnect_backoff(backoff())
-                    .connect()
-                    .await?;
-                let sub = client.subscribe(filter).await?;
-                (Some(client), tokio::spawn(consume(sub, seen.clone())))
+                clients
+                    .spawn(ws_client(server.base_url(), filter, seen.clone()))
+                    .await??
             }
             Transport::Sse => {
-                let client = sse::Client::builder(server.base_url())
-                    .reconnect_backoff(backoff())
-                    .stable_after(Duration::from_secs(2))
-                    .max_server_delay(Duration::from_secs(1))
-                    .build()?;
-                let sub = client.subscribe(filter).await?;
-                let mut state = sub.state();
-                let connects = sse_connects.clone();
-                tokio::spawn(async move {
-                    while state.changed().await.is_ok() {
-                        if *state.borrow_and_update() == sse::ConnectionState::Connected {
-                            connects.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                });
-                (None, tokio::spawn(consume(sub, seen.clone())))
+                let url = server.base_url();
+                let (seen, connects) = (seen.clone(), sse_connects.clone());
+                clients
+                    .spawn(async move {
+                        let client = sse::Client::builder(url)
+                            .reconnect_backoff(backoff())
+                            .stable_after(Duration::from_secs(2))
+                            .max_server_delay(Duration::from_secs(1))
+                            .build()?;
+                        let sub = client.subscribe(filter).await?;
+                        let mut state = sub.state();
+                        tokio::spawn(async move {
+                            while state.changed().await.is_ok() {
+                                if *state.borrow_and_update() == sse::ConnectionState::Connected {
+                                    connects.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        });
+                        Ok::<_, wk_realtime::Error>((None, tokio::spawn(consume(sub, seen))))
+                    })
+                    .await??
             }
         };
         let injected = Arc::new(Mutex::new(Vec::new()));
@@ -218,8 +235,10 @@ mod harness {
                             .map(|c| format!("{:?} {:?}", *c.state().borrow(), c.stats()));
                         return Err(format!(
                             "{kind:?} cycle {cycle}: no reconnect after {fault:?}: {e}\n\
-                             server before: {before:?}\nserver now: {:?}\nclient: {client:?}",
-                            server.state()
+                             server before: {before:?}\nserver now: {:?}\nclient: {client:?}\n\
+                             client timer lag so far: {:?}",
+                            server.state(),
+                            lag.worst(),
                         )
                         .into());
                     }
@@ -246,6 +265,7 @@ mod harness {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let elapsed = start.elapsed();
         consumer.abort();
+        let client_lag = lag.stop();
         let seen = seen.lock().expect("consumer stopped");
         let lost = injected
             .iter()
@@ -278,6 +298,7 @@ mod harness {
             "stream_errors": seen.errors,
             "server_duplicates_absorbed": ws_stats.map(|s| s.duplicates),
             "stale_frames": ws_stats.map(|s| s.stale_frames),
+            "client_runtime_max_lag_ms": client_lag.as_millis(),
             "faults": faults,
             "server": {
                 "restarts": state.restarts,
@@ -289,6 +310,60 @@ mod harness {
             },
             "seconds": elapsed.as_secs_f64(),
         }))
+    }
+
+    /// Connects the WebSocket client and starts its consumer (on the client runtime).
+    async fn ws_client(
+        url: String,
+        filter: Filter,
+        seen: Arc<Mutex<Seen>>,
+    ) -> wk_realtime::Result<(Option<ws::Client>, JoinHandle<()>)> {
+        let client = ws::Client::builder(url)
+            .client_id("wk-chaos")
+            .heartbeat_interval(Duration::from_millis(250))
+            .heartbeat_timeout(Duration::from_millis(500))
+            .reply_timeout(Duration::from_secs(5))
+            .stable_after(Duration::from_secs(2))
+            .reconnect_backoff(backoff())
+            .connect()
+            .await?;
+        let sub = client.subscribe(filter).await?;
+        Ok((Some(client), tokio::spawn(consume(sub, seen))))
+    }
+
+    /// Measures how late a 10 ms timer fires on a runtime: the worst case is how long the client's
+    /// own timers (heartbeats, backoff, connect timeout) could have been held up.
+    struct LagProbe {
+        worst_us: Arc<AtomicU64>,
+        task: JoinHandle<()>,
+    }
+
+    impl LagProbe {
+        const TICK: Duration = Duration::from_millis(10);
+
+        fn spawn(runtime: &Handle) -> Self {
+            let worst_us = Arc::new(AtomicU64::new(0));
+            let worst = worst_us.clone();
+            let task = runtime.spawn(async move {
+                loop {
+                    let t = tokio::time::Instant::now();
+                    tokio::time::sleep(Self::TICK).await;
+                    let late = t.elapsed().saturating_sub(Self::TICK);
+                    let late = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
+                    worst.fetch_max(late, Ordering::Relaxed);
+                }
+            });
+            Self { worst_us, task }
+        }
+
+        fn worst(&self) -> Duration {
+            Duration::from_micros(self.worst_us.load(Ordering::Relaxed))
+        }
+
+        fn stop(self) -> Duration {
+            self.task.abort();
+            self.worst()
+        }
     }
 
     /// Reads a subscription until aborted, counting each kill id.
@@ -412,23 +487,30 @@ mod harness {
     }
 
     /// 100 WebSocket clients with the default backoff, a restart, and when each one was back.
-    async fn spread() -> Result<Value> {
+    /// The clients and the watchers timing them run on `clients`.
+    async fn spread(clients_rt: &Handle) -> Result<Value> {
         let server = TestServer::builder()
             .profile(Profile::Faithful)
             .seed(11)
             .start()
             .await?;
-        let mut clients = Vec::with_capacity(SPREAD_CLIENTS);
-        for i in 0..SPREAD_CLIENTS {
-            let client = ws::Client::builder(server.base_url())
-                .client_id(format!("wk-chaos-{i}"))
-                .connect()
-                .await?;
-            let sub = client
-                .subscribe(Filter::new().systems([SYSTEMS[i % SYSTEMS.len()]]))
-                .await?;
-            clients.push((client, sub));
-        }
+        let url = server.base_url();
+        let clients = clients_rt
+            .spawn(async move {
+                let mut clients = Vec::with_capacity(SPREAD_CLIENTS);
+                for i in 0..SPREAD_CLIENTS {
+                    let client = ws::Client::builder(url.clone())
+                        .client_id(format!("wk-chaos-{i}"))
+                        .connect()
+                        .await?;
+                    let sub = client
+                        .subscribe(Filter::new().systems([SYSTEMS[i % SYSTEMS.len()]]))
+                        .await?;
+                    clients.push((client, sub));
+                }
+                Ok::<_, wk_realtime::Error>(clients)
+            })
+            .await??;
         server
             .wait_for(RECONNECT_BOUND, |s| {
                 s.joined_channels == SPREAD_CLIENTS as u64
@@ -440,7 +522,7 @@ mod harness {
         let mut watchers = Vec::with_capacity(SPREAD_CLIENTS);
         for (client, _) in &clients {
             let mut state = client.state();
-            watchers.push(tokio::spawn(async move {
+            watchers.push(clients_rt.spawn(async move {
                 let back = async {
                     state
                         .wait_for(|s| *s != ws::ConnectionState::Joined)
@@ -497,7 +579,8 @@ mod harness {
     fn print_transport(name: &str, r: &Value) {
         println!(
             "chaos {name}: cycles {} injected {} delivered {} lost {} duplicates {} reconnects {} \
-             max reconnect {} ms (mean {} ms) recovered {} lagged {} in {:.0} s",
+             max reconnect {} ms (mean {} ms) recovered {} lagged {} client timer lag max {} ms \
+             in {:.0} s",
             r["cycles"],
             r["injected"],
             r["delivered"],
@@ -508,6 +591,7 @@ mod harness {
             r["mean_reconnect_delay_ms"],
             r["recovered"],
             r["lagged"],
+            r["client_runtime_max_lag_ms"],
             r["seconds"].as_f64().unwrap_or(0.0),
         );
     }

@@ -115,6 +115,8 @@ pub(crate) struct Driver {
     state: watch::Sender<ConnectionState>,
     ready: Option<oneshot::Sender<Result<()>>>,
     subs: HashMap<SubId, SubEntry>,
+    /// A subscription's queue is past half full: the task yields after the current frame.
+    give_way: bool,
     interest: Interest,
     acked: Acked,
     join_params: Option<wk_types::phoenix::JoinParams>,
@@ -162,6 +164,7 @@ impl Driver {
             state,
             ready: Some(ready),
             subs: HashMap::new(),
+            give_way: false,
             interest: Interest::default(),
             acked: Acked::default(),
             join_params: None,
@@ -276,10 +279,16 @@ impl Driver {
                     if let Some(ended) = self.on_message(msg) {
                         break ended;
                     }
-                    // Frames already buffered are read without touching the socket, so count each
-                    // against the task's budget: a consumer on the same thread gets to drain its
-                    // queue instead of lagging behind a burst.
-                    tokio::task::consume_budget().await;
+                    // Frames already buffered are read without touching the socket. Once a
+                    // queue is half full, give way so a consumer on the same thread (even a
+                    // runtime's `block_on` future, which a busy task's budget alone does not
+                    // reach) drains it instead of lagging behind a burst; otherwise just count
+                    // the frame against the task's budget.
+                    if std::mem::take(&mut self.give_way) {
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::task::consume_budget().await;
+                    }
                 }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_command(cmd),
@@ -930,8 +939,14 @@ impl Driver {
 
     fn route(&mut self, wants: impl Fn(&Filter) -> bool, event: &KillEvent) {
         for entry in self.subs.values_mut() {
-            if wants(&entry.filter) && !offer(entry, Ok(event.clone())) {
+            if !wants(&entry.filter) {
+                continue;
+            }
+            if !offer(entry, Ok(event.clone())) {
                 Shared::bump(&self.shared.lagged);
+            }
+            if entry.events.capacity() < entry.events.max_capacity() / 2 {
+                self.give_way = true;
             }
         }
     }

@@ -78,3 +78,44 @@ async fn a_slow_consumer_lags_and_the_connection_stays_up() {
     assert_eq!((kills_seen, lagged), (9, 32));
     assert_eq!(server.state().ws_connections, 1, "never reconnected");
 }
+
+/// The consumer is a current-thread runtime's `block_on` future, two connections' tasks share the
+/// thread with it, and the server (on a runtime of its own) keeps both sockets full. With another
+/// task always ready, a busy task's budget alone never lets the scheduler reach `block_on`; each
+/// connection must give way itself before a queue fills.
+#[test]
+fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_rt.block_on(start(Profile::Designed));
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let total = 4_000u64;
+    let (kills, lagged) = client_rt.block_on(async {
+        let a = client(&server).queue_capacity(256).connect().await.unwrap();
+        let b = client(&server).queue_capacity(256).connect().await.unwrap();
+        let sub_a = a.subscribe(Filter::everything()).await.unwrap();
+        let sub_b = b.subscribe(Filter::everything()).await.unwrap();
+        let mut both = futures_util::stream::select(sub_a, sub_b);
+        assert_eq!(server.firehose(total), 2, "two joined sockets");
+        let (mut kills, mut lagged) = (0u64, 0u64);
+        tokio::time::timeout(WAIT, async {
+            while kills + lagged < 2 * total {
+                match both.next().await.expect("open").expect("no error") {
+                    KillEvent::Kill(_) => kills += 1,
+                    KillEvent::Lagged(n) => lagged += n,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("every kill accounted for");
+        (kills, lagged)
+    });
+    assert_eq!((kills, lagged), (2 * total, 0));
+}

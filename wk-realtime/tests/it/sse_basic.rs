@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use wk_realtime::sse::Client;
-use wk_realtime::{Error, Filter, KillEvent, Origin};
+use wk_realtime::{Error, Filter, Origin};
 use wk_testkit::{Generator, Profile, TestServer};
 use wk_types::{CharacterId, Killmail, SystemId};
 
 use crate::sse_support::{client, drain_kills, next_event, next_kill};
-use crate::support::{WAIT, start};
+use crate::support::{Split, WAIT, count_kills, start};
 
 const JITA: SystemId = SystemId::new(30000142);
 const AMARR: SystemId = SystemId::new(30002187);
@@ -180,18 +180,7 @@ async fn a_slow_consumer_lags_and_counts_what_it_missed() {
         .await
         .expect("written");
     // Each kill is either delivered or counted as lagged.
-    let (mut kills, mut lagged) = (0u64, 0u64);
-    tokio::time::timeout(WAIT, async {
-        while kills + lagged < total {
-            match next_event(&mut sub).await.unwrap() {
-                KillEvent::Kill(_) => kills += 1,
-                KillEvent::Lagged(n) => lagged += n,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("every kill accounted for");
+    let (kills, lagged) = count_kills(&mut sub, total).await;
     assert!(lagged > 0, "the queue of 2 overflowed");
     assert_eq!(kills + lagged, total);
 }
@@ -202,24 +191,15 @@ async fn a_slow_consumer_lags_and_counts_what_it_missed() {
 /// reach `block_on`; the stream must give way itself before the queue fills.
 #[test]
 fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_rt.block_on(start(Profile::Faithful));
-    let client_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let Split {
+        server_rt,
+        server,
+        client_rt,
+    } = Split::start(Profile::Faithful);
     let total = 8_000u64;
     let (kills, lagged) = client_rt.block_on(async {
         let client = client(&server).queue_capacity(256).build().unwrap();
         let mut sub = client.subscribe(Filter::everything()).await.unwrap();
-        let burst = || {
-            let _in_server = server_rt.enter();
-            server.firehose_sse(total)
-        };
         tokio::time::timeout(WAIT, async {
             while server.firehose_sse(0) == 0 {
                 tokio::task::yield_now().await;
@@ -227,20 +207,12 @@ fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
         })
         .await
         .expect("the stream registers");
-        assert_eq!(burst(), 1, "one stream to send to");
-        let (mut kills, mut lagged) = (0u64, 0u64);
-        tokio::time::timeout(WAIT, async {
-            while kills + lagged < total {
-                match next_event(&mut sub).await.unwrap() {
-                    KillEvent::Kill(_) => kills += 1,
-                    KillEvent::Lagged(n) => lagged += n,
-                    _ => {}
-                }
-            }
-        })
-        .await
-        .expect("every kill accounted for");
-        (kills, lagged)
+        let sent = {
+            let _in_server = server_rt.enter();
+            server.firehose_sse(total)
+        };
+        assert_eq!(sent, 1, "one stream to send to");
+        count_kills(&mut sub, total).await
     });
     assert_eq!((kills, lagged), (total, 0));
 }

@@ -56,6 +56,56 @@ pub(crate) async fn drain_kills(sub: &mut Subscription, quiet: Duration) -> Vec<
     out
 }
 
+/// Two runtimes for tests where the client's thread must not serve the server: the testkit on a
+/// one-worker runtime of its own, and a current-thread runtime for the client, whose `block_on`
+/// future is the consumer.
+pub(crate) struct Split {
+    pub(crate) server_rt: tokio::runtime::Runtime,
+    pub(crate) server: TestServer,
+    pub(crate) client_rt: tokio::runtime::Runtime,
+}
+
+impl Split {
+    pub(crate) fn start(profile: Profile) -> Self {
+        let server_rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        let server = server_rt.block_on(start(profile));
+        let client_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        Self {
+            server_rt,
+            server,
+            client_rt,
+        }
+    }
+}
+
+/// Reads `stream` until `total` kills are delivered or counted as lagged; returns both counts.
+/// Panics after [`WAIT`] or on an error item.
+pub(crate) async fn count_kills<S>(stream: &mut S, total: u64) -> (u64, u64)
+where
+    S: futures_util::Stream<Item = wk_realtime::Result<KillEvent>> + Unpin,
+{
+    let (mut kills, mut lagged) = (0u64, 0u64);
+    tokio::time::timeout(WAIT, async {
+        while kills + lagged < total {
+            match stream.next().await.expect("open").expect("no error") {
+                KillEvent::Kill(_) => kills += 1,
+                KillEvent::Lagged(n) => lagged += n,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("every kill accounted for");
+    (kills, lagged)
+}
+
 pub(crate) async fn start(profile: Profile) -> TestServer {
     server(profile).start().await.expect("testkit starts")
 }

@@ -7,7 +7,7 @@ use wk_realtime::{Filter, KillEvent};
 use wk_testkit::{Generator, Profile};
 use wk_types::{CharacterId, SystemId};
 
-use crate::support::{WAIT, client, server, start};
+use crate::support::{Split, WAIT, client, count_kills, server, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_thousand_characters_join_in_chunks() {
@@ -85,16 +85,11 @@ async fn a_slow_consumer_lags_and_the_connection_stays_up() {
 /// connection must give way itself before a queue fills.
 #[test]
 fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_rt.block_on(start(Profile::Designed));
-    let client_rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let Split {
+        server_rt: _server_rt,
+        server,
+        client_rt,
+    } = Split::start(Profile::Designed);
     let total = 4_000u64;
     let (kills, lagged) = client_rt.block_on(async {
         let a = client(&server).queue_capacity(256).connect().await.unwrap();
@@ -103,19 +98,7 @@ fn a_burst_overflows_no_queue_of_a_block_on_consumer() {
         let sub_b = b.subscribe(Filter::everything()).await.unwrap();
         let mut both = futures_util::stream::select(sub_a, sub_b);
         assert_eq!(server.firehose(total), 2, "two joined sockets");
-        let (mut kills, mut lagged) = (0u64, 0u64);
-        tokio::time::timeout(WAIT, async {
-            while kills + lagged < 2 * total {
-                match both.next().await.expect("open").expect("no error") {
-                    KillEvent::Kill(_) => kills += 1,
-                    KillEvent::Lagged(n) => lagged += n,
-                    _ => {}
-                }
-            }
-        })
-        .await
-        .expect("every kill accounted for");
-        (kills, lagged)
+        count_kills(&mut both, 2 * total).await
     });
     assert_eq!((kills, lagged), (2 * total, 0));
 }

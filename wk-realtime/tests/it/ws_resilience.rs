@@ -11,7 +11,7 @@ use wk_realtime::{Filter, Origin};
 use wk_testkit::{Fault, Generator, Profile, TestServer};
 use wk_types::{CharacterId, SystemId};
 
-use crate::support::{WAIT, client, drain_kills, next_kill, server, start};
+use crate::support::{Split, WAIT, client, drain_kills, next_kill, server, start};
 
 const JITA: SystemId = SystemId::new(30000142);
 const TAMA: SystemId = SystemId::new(30002813);
@@ -333,18 +333,13 @@ async fn next_heartbeat(server: &TestServer) {
 /// thread is held, as a busy application would hold it; paused time would jump the clock instead.
 #[test]
 fn a_late_timer_does_not_drop_a_connection_that_answered() {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime.block_on(start(Profile::Faithful));
+    let Split {
+        server_rt: server_runtime,
+        server,
+        client_rt: client_runtime,
+    } = Split::start(Profile::Faithful);
     let gate = Arc::new(server_runtime.block_on(Gate::start(server.addr())));
     let server_side = server_runtime.handle().clone();
-    let client_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     client_runtime.block_on(async {
         let client = wk_realtime::ws::Client::builder(format!("http://{}", gate.addr))
             .heartbeat_interval(Duration::from_millis(100))

@@ -62,6 +62,27 @@ pub(crate) fn offer<T: LagReport>(tx: &mpsc::Sender<T>, lagged: &AtomicU64, item
     }
 }
 
+#[cfg(any(feature = "ws", feature = "sse"))]
+/// Whether the producer should give way to `tx`'s consumer: its queue is past half full.
+pub(crate) fn filling<T>(tx: &mpsc::Sender<T>) -> bool {
+    tx.capacity() < tx.max_capacity() / 2
+}
+
+#[cfg(any(feature = "ws", feature = "sse"))]
+/// What a producer awaits after each item it read without touching the socket (a frame or event
+/// already buffered). A producer that only counts against tokio's budget lets other tasks run,
+/// but on a current-thread runtime the `block_on` future is polled only between rounds of task
+/// polls, so a consumer there would fall behind a burst and lag. So once a queue is
+/// [`filling`], the producer yields, which lets even that consumer drain it; otherwise it just
+/// counts the item against the task's budget.
+pub(crate) async fn pace(give_way: bool) {
+    if give_way {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::task::consume_budget().await;
+    }
+}
+
 /// The consumer side: the next queued item, or, once the queue is drained, what overflowed since.
 pub(crate) fn poll_next<T: LagReport>(
     rx: &mut mpsc::Receiver<T>,

@@ -115,7 +115,8 @@ pub(crate) struct Driver {
     state: watch::Sender<ConnectionState>,
     ready: Option<oneshot::Sender<Result<()>>>,
     subs: HashMap<SubId, SubEntry>,
-    /// A subscription's queue is past half full: the task yields after the current frame.
+    /// A subscription's queue is [filling](crate::queue::filling): the task yields after the
+    /// current frame.
     give_way: bool,
     interest: Interest,
     acked: Acked,
@@ -279,16 +280,7 @@ impl Driver {
                     if let Some(ended) = self.on_message(msg) {
                         break ended;
                     }
-                    // Frames already buffered are read without touching the socket. Once a
-                    // queue is half full, give way so a consumer on the same thread (even a
-                    // runtime's `block_on` future, which a busy task's budget alone does not
-                    // reach) drains it instead of lagging behind a burst; otherwise just count
-                    // the frame against the task's budget.
-                    if std::mem::take(&mut self.give_way) {
-                        tokio::task::yield_now().await;
-                    } else {
-                        tokio::task::consume_budget().await;
-                    }
+                    crate::queue::pace(std::mem::take(&mut self.give_way)).await;
                 }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_command(cmd),
@@ -945,9 +937,7 @@ impl Driver {
             if !offer(entry, Ok(event.clone())) {
                 Shared::bump(&self.shared.lagged);
             }
-            if entry.events.capacity() < entry.events.max_capacity() / 2 {
-                self.give_way = true;
-            }
+            self.give_way |= crate::queue::filling(&entry.events);
         }
     }
 

@@ -184,17 +184,8 @@ impl Driver {
                         parser.feed(&data);
                         while let Some(item) = parser.next_item() {
                             self.on_item(item);
-                            // One chunk can hold dozens of events, and buffered chunks are read
-                            // without touching the socket. Once the queue is half full, give way
-                            // so a consumer on the same thread (even a runtime's `block_on`
-                            // future, which a busy task's budget alone does not reach) drains it
-                            // instead of lagging behind a burst; otherwise just count the event
-                            // against the task's budget.
-                            if self.events.capacity() < self.events.max_capacity() / 2 {
-                                tokio::task::yield_now().await;
-                            } else {
-                                tokio::task::consume_budget().await;
-                            }
+                            // Per event, not per chunk: one chunk can hold dozens.
+                            crate::queue::pace(crate::queue::filling(&self.events)).await;
                         }
                         if !parser.last_event_id().is_empty() {
                             parser.last_event_id().clone_into(&mut self.last_event_id);

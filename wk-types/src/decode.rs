@@ -9,13 +9,10 @@ use crate::error::DecodeError;
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    // Tracking the path costs an allocation per object key, so valid input (nearly all of it) is
-    // decoded plainly; only a failure is decoded again, with the path, to report it. Checking the
-    // UTF-8 once up front is much cheaper than serde_json checking every string and key.
-    if let Ok(text) = std::str::from_utf8(bytes)
-        && let Ok(value) = serde_json::from_str(text)
-    {
-        return Ok(value);
+    // Checking the UTF-8 once up front is much cheaper than serde_json checking every string and
+    // key; only invalid UTF-8 is decoded as bytes, to report where it is.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return from_str(text);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     finish(serde_path_to_error::deserialize(&mut de), &mut de)
@@ -26,7 +23,8 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
-    // As `from_slice`, but a `str` is known to be UTF-8, so strings are not validated again.
+    // Tracking the path costs an allocation per object key, so valid input (nearly all of it) is
+    // decoded plainly; only a failure is decoded again, with the path, to report it.
     if let Ok(value) = serde_json::from_str(text) {
         return Ok(value);
     }

@@ -9,11 +9,10 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt, stream};
+use futures_util::{StreamExt, stream};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::sys::rss_kib;
+use crate::sys::{raw_join, rss_kib};
 use crate::{Args, Outcome};
 
 /// How many connections are opened at once.
@@ -32,21 +31,14 @@ pub(crate) fn run(args: &Args) -> Outcome {
         .map_err(|e| e.to_string())?;
     let (before, after) = runtime.block_on(async {
         if raw {
-            let url = format!("{ws}?vsn=2.0.0");
-            let warm = raw_connection(url.clone()).await?;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let before = rss_kib();
-            let held: Vec<_> = stream::iter(0..n)
-                .map(|_| raw_connection(url.clone()))
-                .buffer_unordered(PARALLEL)
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, String>>()?;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let after = rss_kib();
-            drop((warm, held));
-            Ok::<_, String>((before, after))
+            let connect = |ws: String| async move {
+                let mut socket = raw_join(&ws).await?;
+                // A task keeps reading the connection until the runtime ends.
+                Ok(tokio::spawn(async move {
+                    while let Some(Ok(_)) = socket.next().await {}
+                }))
+            };
+            hold(n, || connect(ws.clone())).await
         } else {
             let connect = |base: String| async move {
                 wk_realtime::ws::Client::builder(base)
@@ -55,20 +47,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
                     .await
                     .map_err(|e| e.to_string())
             };
-            let warm = connect(base.clone()).await?;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let before = rss_kib();
-            let held: Vec<_> = stream::iter(0..n)
-                .map(|_| connect(base.clone()))
-                .buffer_unordered(PARALLEL)
-                .collect::<Vec<_>>()
-                .await
-                .into_iter()
-                .collect::<Result<_, String>>()?;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let after = rss_kib();
-            drop((warm, held));
-            Ok((before, after))
+            hold(n, || connect(base.clone())).await
         }
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
@@ -80,25 +59,24 @@ pub(crate) fn run(args: &Args) -> Outcome {
     })))
 }
 
-/// A tokio-tungstenite connection joined by hand; a task keeps reading it until the handle drops.
-async fn raw_connection(url: String) -> Result<tokio::task::JoinHandle<()>, String> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+/// RSS after one warm-up connection, and again once `n` more are open; the connections are
+/// dropped afterwards.
+async fn hold<C, F>(n: usize, connect: impl Fn() -> F) -> Result<(u64, u64), String>
+where
+    F: std::future::Future<Output = Result<C, String>>,
+{
+    let warm = connect().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_kib();
+    let held: Vec<C> = stream::iter(0..n)
+        .map(|_| connect())
+        .buffer_unordered(PARALLEL)
+        .collect::<Vec<_>>()
         .await
-        .map_err(|e| e.to_string())?;
-    socket
-        .send(Message::Text(
-            r#"["1","1","killmails:lobby","phx_join",{}]"#.into(),
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(t))) if t.contains("phx_reply") => break,
-            Some(Ok(_)) => {}
-            other => return Err(format!("join failed: {other:?}")),
-        }
-    }
-    Ok(tokio::spawn(async move {
-        while let Some(Ok(_)) = socket.next().await {}
-    }))
+        .into_iter()
+        .collect::<Result<_, String>>()?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib();
+    drop((warm, held));
+    Ok((before, after))
 }

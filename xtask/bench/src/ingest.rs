@@ -10,12 +10,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use wk_realtime::{Filter, KillEvent};
 
-use crate::sys::{cpu_seconds, firehose_system, post};
+use crate::sys::{cpu_seconds, firehose_system, post, raw_join};
 use crate::{Args, Outcome};
 
 /// Runs one ingest measurement.
@@ -98,23 +98,7 @@ async fn sdk_reader(base: &str, frames: u64) -> Result<(Duration, f64, u64), Str
 
 /// The ceiling: tokio-tungstenite with default settings, a hand-written join, no decoding.
 async fn raw_reader(base: &str, ws: &str, frames: u64) -> Result<(Duration, f64, u64), String> {
-    let url = format!("{ws}?vsn=2.0.0");
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .map_err(|e| e.to_string())?;
-    socket
-        .send(Message::Text(
-            r#"["1","1","killmails:lobby","phx_join",{}]"#.into(),
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(t))) if t.contains("phx_reply") => break,
-            Some(Ok(_)) => {}
-            other => return Err(format!("join failed: {other:?}")),
-        }
-    }
+    let mut socket = raw_join(ws).await?;
     let cpu0 = cpu_seconds();
     trigger(base, frames).await?;
     let mut first = None;

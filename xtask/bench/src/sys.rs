@@ -1,4 +1,5 @@
-//! Process facts from `/proc` (resident memory, CPU time) and a tiny blocking HTTP POST.
+//! Process facts from `/proc` (resident memory, CPU time), a tiny blocking HTTP POST, and the
+//! hand-written WebSocket join the baselines use.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -73,4 +74,33 @@ pub(crate) fn firehose_system() -> wk_types::SystemId {
         km = generator.killmail();
     }
     km.system_id.expect("generated killmails have a system")
+}
+
+/// A tokio-tungstenite connection with default settings, joined to `killmails:lobby` by hand (no
+/// subscriptions), as a user of the bare library would: the baseline side of the WebSocket metrics.
+pub(crate) async fn raw_join(
+    ws_url: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    String,
+> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let url = format!("{ws_url}?vsn=2.0.0");
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    socket
+        .send(Message::Text(
+            r#"["1","1","killmails:lobby","phx_join",{}]"#.into(),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(t))) if t.contains("phx_reply") => return Ok(socket),
+            Some(Ok(_)) => {}
+            other => return Err(format!("join failed: {other:?}")),
+        }
+    }
 }

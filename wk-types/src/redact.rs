@@ -33,22 +33,15 @@ pub struct Url<'a>(pub &'a str);
 
 impl fmt::Display for Url<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = self.0;
-        let (rest, fragment) = match url.split_once('#') {
+        let (scheme, authority, rest) = split_authority(self.0);
+        let (rest, fragment) = match rest.split_once('#') {
             Some((rest, fragment)) => (rest, Some(fragment)),
-            None => (url, None),
-        };
-        let (before_query, query) = match rest.split_once('?') {
-            Some((before, query)) => (before, Some(query)),
             None => (rest, None),
         };
-        // Userinfo sits between `scheme://` and the first `@` of the authority.
-        let (scheme, after_scheme) = match before_query.split_once("://") {
-            Some((scheme, after)) => (Some(scheme), after),
-            None => (None, before_query),
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
         };
-        let authority_end = after_scheme.find('/').unwrap_or(after_scheme.len());
-        let (authority, path) = after_scheme.split_at(authority_end);
         if let Some(scheme) = scheme {
             write!(f, "{scheme}://")?;
         }
@@ -97,11 +90,21 @@ pub fn url(url: &str) -> String {
 /// ```
 #[must_use]
 pub fn has_userinfo(url: &str) -> bool {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    split_authority(url).1.contains('@')
+}
+
+/// `url` as its scheme (if any), its authority (userinfo and host, between `scheme://` and the
+/// first `/`, `?` or `#`) and the rest.
+fn split_authority(url: &str) -> (Option<&str>, &str, &str) {
+    let (scheme, after_scheme) = match url.split_once("://") {
+        Some((scheme, after)) => (Some(scheme), after),
+        None => (None, url),
+    };
     let end = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());
-    after_scheme[..end].contains('@')
+    let (authority, rest) = after_scheme.split_at(end);
+    (scheme, authority, rest)
 }
 
 fn is_secret(key: &str) -> bool {

@@ -16,7 +16,7 @@ use wk_realtime::sse::parser::{Item, Parser};
 use wk_types::http::{Envelope, KillList, KillmailLookup};
 use wk_types::phoenix::{Frame, JoinReply, KillmailUpdate, Push, Reply};
 use wk_types::sse::EnhancedEvent;
-use wk_types::{Killmail, decode, webhook};
+use wk_types::{Killmail, KillmailRef, decode, webhook};
 
 /// Known push and SSE event names, so payloads reach every typed decoder.
 const EVENTS: &[&str] = &[
@@ -105,9 +105,17 @@ fn parse_all<'a>(
     items
 }
 
-/// Every shape of killmail and event JSON; decoded killmails round-trip.
+/// Every shape of killmail and event JSON; decoded killmails round-trip, and the borrowed view
+/// decodes (or refuses, at the same path) exactly what the owned killmail does.
 pub fn json_decode(data: &[u8]) {
-    if let Ok(km) = decode::from_slice::<Killmail>(data) {
+    let owned = decode::from_slice::<Killmail>(data);
+    let view = decode::from_slice::<KillmailRef<'_>>(data);
+    match (&owned, view) {
+        (Ok(km), Ok(view)) => assert_eq!(&view.into_owned(), km, "borrowed view differs"),
+        (Err(a), Err(b)) => assert_eq!(a.path(), b.path(), "borrowed view fails elsewhere"),
+        (a, b) => panic!("owned {:?} but borrowed {:?}", a.is_ok(), b.is_ok()),
+    }
+    if let Ok(km) = owned {
         let encoded = serde_json::to_vec(&km).expect("a killmail encodes");
         let again: Killmail = decode::from_slice(&encoded).expect("an encoded killmail decodes");
         assert_eq!(again, km, "killmail round trip");

@@ -1,5 +1,7 @@
 //! Serde helpers shared by the wire types: `null` as default, lenient integers, schema snippets.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer};
 
 /// Deserializes a value where JSON `null` means the type's default, as an absent key does.
@@ -9,6 +11,54 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A JSON string kept as a slice of the input when it has no escapes, else unescaped into a copy.
+///
+/// serde's own `Cow<str>` impl always copies (it cannot know the input outlives the value), so the
+/// borrowed killmail view decodes its strings through this.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// An optional string, borrowed from the input where it can be (see [`Text`]).
+pub(crate) fn opt_text<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(Option::<Text<'a>>::deserialize(deserializer)?.map(|t| t.0))
+}
+
+/// A list of strings (`null` for none), each borrowed from the input where it can be.
+pub(crate) fn text_list<'de: 'a, 'a, D>(deserializer: D) -> Result<Vec<Cow<'a, str>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let list = Option::<Vec<Text<'a>>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(list.into_iter().map(|t| t.0).collect())
 }
 
 /// Deserializes an optional integer that upstream (zKillboard) may write as a whole float (`7.0`).

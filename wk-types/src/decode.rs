@@ -1,14 +1,16 @@
 //! Decoding with the JSON path of the first bad value in the error.
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::error::DecodeError;
 
 /// Decodes `bytes` as `T`, reporting the JSON path of the first value that does not fit.
 ///
+/// `T` may borrow from `bytes`, as [`KillmailRef`](crate::KillmailRef) does.
+///
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
-pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+pub fn from_slice<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
     // Checking the UTF-8 once up front is much cheaper than serde_json checking every string and
     // key; only invalid UTF-8 is decoded as bytes, to report where it is.
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -20,9 +22,11 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 
 /// Decodes `text` as `T`, reporting the JSON path of the first value that does not fit.
 ///
+/// `T` may borrow from `text`, as [`KillmailRef`](crate::KillmailRef) does.
+///
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+pub fn from_str<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, DecodeError> {
     // Tracking the path costs an allocation per object key, so valid input (nearly all of it) is
     // decoded plainly; only a failure is decoded again, with the path, to report it.
     if let Ok(value) = serde_json::from_str(text) {
@@ -32,7 +36,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     finish(serde_path_to_error::deserialize(&mut de), &mut de)
 }
 
-fn finish<'de, T, R: serde_json::de::Read<'de>>(
+fn finish<'de, T: Deserialize<'de>, R: serde_json::de::Read<'de>>(
     result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
     de: &mut serde_json::Deserializer<R>,
 ) -> Result<T, DecodeError> {

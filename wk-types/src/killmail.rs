@@ -93,62 +93,7 @@ pub struct Killmail {
 }
 
 impl Killmail {
-    /// Which server shape this killmail came in, judged from the keys only that shape carries.
-    #[must_use]
-    pub fn shape(&self) -> KillmailShape {
-        if self.victim.is_none() && self.attackers.is_empty() && self.kill_time.is_none() {
-            KillmailShape::Reference
-        } else if self.involved_parties.is_some()
-            || self.total_damage.is_some()
-            || self.total_value.is_some()
-            || self.final_blow_attacker.is_some()
-        {
-            KillmailShape::Stored
-        } else {
-            KillmailShape::Canonical
-        }
-    }
-
-    /// The kill's total ISK value: `zkb.totalValue`, else the stored form's `total_value`.
-    #[must_use]
-    pub fn total_value(&self) -> Option<f64> {
-        self.zkb
-            .as_ref()
-            .and_then(|z| z.total_value)
-            .or(self.total_value)
-    }
-
-    /// The attacker that landed the final blow, if the killmail names one.
-    #[must_use]
-    pub fn final_blow(&self) -> Option<&Attacker> {
-        self.attackers
-            .iter()
-            .find(|a| a.final_blow)
-            .or(self.final_blow_attacker.as_deref())
-    }
-
-    /// The number of attackers: `attacker_count` when sent, else the length of `attackers`.
-    #[must_use]
-    pub fn attacker_count(&self) -> usize {
-        self.attacker_count
-            .and_then(|n| usize::try_from(n).ok())
-            .unwrap_or(self.attackers.len())
-    }
-
-    /// Every character on the kill: the victim first, then each attacker that has a character id.
-    pub fn character_ids(&self) -> impl Iterator<Item = CharacterId> + '_ {
-        self.victim
-            .as_ref()
-            .and_then(|v| v.character_id)
-            .into_iter()
-            .chain(self.attackers.iter().filter_map(|a| a.character_id))
-    }
-
-    /// Whether `character` is the victim or one of the attackers.
-    #[must_use]
-    pub fn involves_character(&self, character: CharacterId) -> bool {
-        self.character_ids().any(|c| c == character)
-    }
+    killmail_accessors!(Attacker);
 }
 
 /// A position in solar-system coordinates, in metres.

@@ -3,7 +3,8 @@
 //! This crate has no IO. It gives every other crate of the SDK (and your own code) one set of types for:
 //!
 //! - [`Killmail`] in all three server shapes (canonical, stored, zKillboard reference), with
-//!   [`Killmail::shape`] to tell which arrived;
+//!   [`Killmail::shape`] to tell which arrived, and [`KillmailRef`], the same killmail with its
+//!   strings borrowed from the input (no copy per name);
 //! - typed ids ([`KillmailId`], [`SystemId`], [`CharacterId`], …) and [`SubscriptionId`];
 //! - HTTP envelopes and payloads in [`http`], and every error body shape behind [`ErrorBody`];
 //! - Phoenix Channels frames, join params, replies and pushes in [`phoenix`];
@@ -46,6 +47,7 @@ pub mod decode;
 mod error;
 mod ids;
 mod killmail;
+mod killmail_ref;
 
 pub mod http;
 pub mod phoenix;
@@ -66,6 +68,7 @@ pub use killmail::{
     AllianceInfo, Attacker, CharacterInfo, CorporationInfo, Item, Killmail, KillmailShape,
     Position, Victim, Zkb,
 };
+pub use killmail_ref::{AttackerRef, KillmailRef, VictimRef, ZkbRef};
 pub use validate::ValidationError;
 
 /// Re-exported so users can name timestamps without adding `jiff` themselves.

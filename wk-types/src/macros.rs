@@ -150,3 +150,66 @@ macro_rules! string_enum {
         }
     };
 }
+
+/// The accessors [`Killmail`](crate::Killmail) and [`KillmailRef`](crate::KillmailRef) share, written
+/// once over the field names both types have; `$attacker` is the type in `attackers`.
+macro_rules! killmail_accessors {
+    ($attacker:ty) => {
+        /// Which server shape this killmail came in, judged from the keys only that shape carries.
+        #[must_use]
+        pub fn shape(&self) -> $crate::KillmailShape {
+            if self.victim.is_none() && self.attackers.is_empty() && self.kill_time.is_none() {
+                $crate::KillmailShape::Reference
+            } else if self.involved_parties.is_some()
+                || self.total_damage.is_some()
+                || self.total_value.is_some()
+                || self.final_blow_attacker.is_some()
+            {
+                $crate::KillmailShape::Stored
+            } else {
+                $crate::KillmailShape::Canonical
+            }
+        }
+
+        /// The kill's total ISK value: `zkb.totalValue`, else the stored form's `total_value`.
+        #[must_use]
+        pub fn total_value(&self) -> Option<f64> {
+            self.zkb
+                .as_ref()
+                .and_then(|z| z.total_value)
+                .or(self.total_value)
+        }
+
+        /// The attacker that landed the final blow, if the killmail names one.
+        #[must_use]
+        pub fn final_blow(&self) -> Option<&$attacker> {
+            self.attackers
+                .iter()
+                .find(|a| a.final_blow)
+                .or(self.final_blow_attacker.as_deref())
+        }
+
+        /// The number of attackers: `attacker_count` when sent, else the length of `attackers`.
+        #[must_use]
+        pub fn attacker_count(&self) -> usize {
+            self.attacker_count
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(self.attackers.len())
+        }
+
+        /// Every character on the kill: the victim first, then each attacker that has a character id.
+        pub fn character_ids(&self) -> impl Iterator<Item = $crate::CharacterId> + '_ {
+            self.victim
+                .as_ref()
+                .and_then(|v| v.character_id)
+                .into_iter()
+                .chain(self.attackers.iter().filter_map(|a| a.character_id))
+        }
+
+        /// Whether `character` is the victim or one of the attackers.
+        #[must_use]
+        pub fn involves_character(&self, character: $crate::CharacterId) -> bool {
+            self.character_ids().any(|c| c == character)
+        }
+    };
+}

@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod examples;
+mod killmail_ref;
 mod malformed;
 mod roundtrip;

@@ -4,7 +4,9 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use wk_types::phoenix::{Frame, JoinParams, KillmailUpdate};
-use wk_types::{Attacker, CharacterId, Killmail, KillmailId, SystemId, Victim, Zkb, decode};
+use wk_types::{
+    Attacker, CharacterId, Killmail, KillmailId, KillmailRef, SystemId, Victim, Zkb, decode,
+};
 
 fn any_f64() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -27,7 +29,8 @@ fn attacker() -> impl Strategy<Value = Attacker> {
         any::<i32>(),
         any::<bool>(),
         any_f64(),
-        option::of("[a-zA-Z ]{0,12}"),
+        // Quotes, backslashes and control characters are escaped on the wire; é is not.
+        option::of("[a-zA-Z \"\\\\\n\u{e9}]{0,12}"),
     )
         .prop_map(
             |(character, corporation, ship, damage, final_blow, security, name)| {
@@ -106,6 +109,14 @@ proptest! {
     }
 
     #[test]
+    fn the_borrowed_view_decodes_what_the_owned_killmail_does(k in killmail()) {
+        let json = serde_json::to_string(&k).unwrap();
+        let view: KillmailRef<'_> = decode::from_str(&json).unwrap();
+        prop_assert_eq!(serde_json::to_string(&view).unwrap(), json.clone());
+        prop_assert_eq!(view.into_owned(), k);
+    }
+
+    #[test]
     fn killmail_update_frames_round_trip(
         kills in vec(killmail(), 0..3),
         system in 1i64..50_000_000,
@@ -135,6 +146,7 @@ proptest! {
     fn arbitrary_text_never_panics(s in ".{0,200}") {
         let _ = Frame::decode(&s);
         let _ = decode::from_str::<Killmail>(&s);
+        let _ = decode::from_str::<KillmailRef<'_>>(&s);
         let _ = wk_types::webhook::parse(s.as_bytes());
         let _ = wk_types::phoenix::ChannelErrorReason::parse(&s);
     }

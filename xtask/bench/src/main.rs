@@ -14,12 +14,12 @@
 
 #![forbid(unsafe_code)]
 
-mod borrowed;
 mod conns;
 mod http;
 mod ingest;
 mod micro;
 mod server;
+mod skeleton;
 mod sse;
 mod sys;
 

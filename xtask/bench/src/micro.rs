@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wk_cache::{Cache, Config};
 use wk_realtime::Filter;
-use wk_types::{CharacterId, Killmail, KillmailId};
+use wk_types::{CharacterId, Killmail, KillmailId, KillmailRef};
 
 use crate::{Args, Outcome, median};
 
@@ -33,6 +33,24 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
     passes as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Times one pass of each of `passes` in turn, round after round, until `budget` has passed; returns
+/// each one's passes per second from its median pass time.
+///
+/// One pass is short (milliseconds), so whatever else loads the machine (other builds, a VM's
+/// stolen time) falls on every variant alike, and the median drops the passes it hit hardest.
+fn interleaved(budget: Duration, passes: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); passes.len()];
+    let start = Instant::now();
+    while times[0].len() < 5 || start.elapsed() < budget {
+        for (pass, samples) in passes.iter_mut().zip(&mut times) {
+            let t = Instant::now();
+            pass();
+            samples.push(t.elapsed().as_secs_f64());
+        }
+    }
+    times.into_iter().map(|t| 1.0 / median(t)).collect()
+}
+
 /// Canonical killmails as the server writes them (sorted keys, Erlang floats), 1–4 KB each.
 fn corpus(n: usize) -> Vec<Vec<u8>> {
     let mut generator = wk_testkit::Generator::new(7);
@@ -44,82 +62,89 @@ fn corpus(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Decodes the corpus with `wk_types::decode::from_slice` for `--secs` seconds (for profilers).
+/// Decodes the corpus with `wk_types::decode::from_slice` into `KillmailRef` (with `--owned`, into
+/// `Killmail`) for profilers: for `--secs` seconds, or exactly `--passes` times (for callgrind).
 pub(crate) fn decode_loop(args: &Args) -> Outcome {
     let docs = corpus(1_000);
-    let secs = args.num("secs", 5)?;
-    let passes = rate(Duration::from_secs(secs), || {
+    let owned = args.flag("owned");
+    let pass = || {
         for d in &docs {
-            black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
+            if owned {
+                black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
+            } else {
+                black_box(wk_types::decode::from_slice::<KillmailRef<'_>>(d).expect("decodes"));
+            }
         }
-    });
+    };
+    let fixed = args.num("passes", 0)?;
+    if fixed > 0 {
+        (0..fixed).for_each(|_| pass());
+        return Ok(None);
+    }
+    let passes = rate(Duration::from_secs(args.num("secs", 5)?), pass);
     Ok(Some(json!({
         "passes_per_s": passes,
         "killmail_size": std::mem::size_of::<Killmail>(),
+        "killmail_ref_size": std::mem::size_of::<KillmailRef<'_>>(),
         "attacker_size": std::mem::size_of::<wk_types::Attacker>(),
+        "attacker_ref_size": std::mem::size_of::<wk_types::AttackerRef<'_>>(),
         "victim_size": std::mem::size_of::<wk_types::Victim>(),
     })))
 }
 
-/// `decode_killmail`: MB/s through `wk_types::decode::from_slice::<Killmail>` against
-/// `serde_json::Value` on the same bytes; plain `serde_json::from_slice::<Killmail>` as a note.
+/// `decode_killmail`: MB/s through `wk_types::decode::from_slice::<KillmailRef>` (strings borrowed
+/// from the input) against `serde_json::Value` on the same bytes. Notes: the owned `Killmail`
+/// through the same function and through plain `serde_json::from_slice`, and an ids-only skeleton.
 pub(crate) fn decode(args: &Args) -> Outcome {
     let docs = corpus(1_000);
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let (n, budget) = rounds(args);
-    let (mut ours, mut value, mut plain) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut borrowed, mut skeleton) = (Vec::new(), Vec::new());
     for d in &docs {
-        // The bench-only types must read the same corpus, or their figures mean nothing.
-        let full = serde_json::from_slice::<crate::borrowed::KillmailRef<'_>>(d)
+        // The skeleton must read the same corpus, or its figure means nothing.
+        let full = wk_types::decode::from_slice::<KillmailRef<'_>>(d)
             .map_err(|e| format!("borrowed decode: {e}"))?;
-        let ids = serde_json::from_slice::<crate::borrowed::Skeleton>(d)
+        let ids = serde_json::from_slice::<crate::skeleton::Skeleton>(d)
             .map_err(|e| format!("skeleton decode: {e}"))?;
-        if full.attackers.len() != ids.attackers.len() || full.killmail_id != ids.killmail_id {
+        if full.attackers.len() != ids.attackers.len() || full.killmail_id.get() != ids.killmail_id
+        {
             return Err("borrowed and skeleton decodes disagree".to_owned());
         }
     }
-    for _ in 0..n {
-        ours.push(rate(budget, || {
-            for d in &docs {
-                black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
-            }
-        }));
-        value.push(rate(budget, || {
-            for d in &docs {
+    let docs = &docs;
+    let each = |decode: fn(&[u8])| move || docs.iter().for_each(|d| decode(d));
+    let rates = interleaved(
+        budget * n as u32,
+        &mut [
+            &mut each(|d| {
+                black_box(wk_types::decode::from_slice::<KillmailRef<'_>>(d).expect("decodes"));
+            }),
+            &mut each(|d| {
                 black_box(serde_json::from_slice::<serde_json::Value>(d).expect("decodes"));
-            }
-        }));
-        plain.push(rate(budget, || {
-            for d in &docs {
+            }),
+            &mut each(|d| {
+                black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
+            }),
+            &mut each(|d| {
                 black_box(serde_json::from_slice::<Killmail>(d).expect("decodes"));
-            }
-        }));
-        borrowed.push(rate(budget, || {
-            for d in &docs {
+            }),
+            &mut each(|d| {
                 let text = std::str::from_utf8(d).expect("utf-8");
                 black_box(
-                    serde_json::from_str::<crate::borrowed::KillmailRef<'_>>(text)
-                        .expect("decodes"),
+                    serde_json::from_str::<crate::skeleton::Skeleton>(text).expect("decodes"),
                 );
-            }
-        }));
-        skeleton.push(rate(budget, || {
-            for d in &docs {
-                let text = std::str::from_utf8(d).expect("utf-8");
-                black_box(
-                    serde_json::from_str::<crate::borrowed::Skeleton>(text).expect("decodes"),
-                );
-            }
-        }));
-    }
+            }),
+        ],
+    );
+    let [view, value, owned, plain, skeleton] = rates[..] else {
+        unreachable!("one rate per pass")
+    };
     let mb = |passes: f64| passes * bytes as f64 / 1e6;
     Ok(Some(json!({
-        "value": mb(median(ours)),
-        "baseline": mb(median(value)),
-        "serde_json_typed_mb_s": mb(median(plain)),
-        "borrowed_mb_s": mb(median(borrowed)),
-        "skeleton_mb_s": mb(median(skeleton)),
+        "value": mb(view),
+        "baseline": mb(value),
+        "owned_mb_s": mb(owned),
+        "serde_json_typed_mb_s": mb(plain),
+        "skeleton_mb_s": mb(skeleton),
         "documents": docs.len(),
         "mean_document_bytes": bytes / docs.len(),
     })))

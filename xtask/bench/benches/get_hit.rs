@@ -10,7 +10,7 @@
 //! Baselines: `quick_cache_bare` (a `get`, no expiry), `quick_cache_tsc_expiry` (a `get` plus the
 //! expiry check on the same TSC clock wk-cache uses), `quick_cache_std_expiry` (the same check on
 //! `std::time::Instant`) and `moka` (`sync::Cache` with a time-to-live). Run with
-//! `cargo bench -p wk-cache`.
+//! `cargo bench --manifest-path xtask/bench/Cargo.toml --bench get_hit`.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};

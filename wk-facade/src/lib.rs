@@ -48,7 +48,7 @@ pub use error::Error;
 
 /// The wire model (wk-types).
 pub use wk_types as types;
-pub use wk_types::{CharacterId, Killmail, KillmailId, KillmailShape, SystemId};
+pub use wk_types::{CharacterId, Killmail, KillmailId, KillmailRef, KillmailShape, SystemId};
 
 /// The HTTP client (wk-http).
 #[cfg(feature = "http")]

@@ -49,6 +49,8 @@ pub mod phoenix;
 mod queue;
 #[cfg(any(feature = "ws", feature = "sse"))]
 pub mod recovery;
+#[cfg(any(feature = "ws", feature = "sse"))]
+mod repeat;
 #[cfg(feature = "sse")]
 pub mod sse;
 #[cfg(feature = "webhook")]

@@ -23,6 +23,7 @@ use crate::dedup::Dedup;
 use crate::error::{ConnectError, Error, Result};
 use crate::event::{Kill, KillEvent, Origin, Progress};
 use crate::filter::Filter;
+use crate::repeat::{Fingerprint, Repeats};
 
 /// Most frames read without waiting before a due timer is handled: enough for the replies a late
 /// timer could be waiting on, few enough that a flood cannot hold timers off.
@@ -125,6 +126,8 @@ pub(crate) struct Driver {
     in_flight: Option<InFlight>,
     waiters: Vec<AckWaiter>,
     dedup: Dedup,
+    /// The last pushes that decoded, so the server's copies of them are dropped unread.
+    repeats: Repeats,
     reconnect: ReconnectBackoff,
     rejoin: Backoff,
     rejoin_at: Option<Instant>,
@@ -151,6 +154,7 @@ impl Driver {
         Self {
             machine: Machine::new(wk_types::phoenix::LOBBY_TOPIC, config.machine.clone()),
             dedup: Dedup::new(config.dedup_capacity),
+            repeats: Repeats::default(),
             reconnect: ReconnectBackoff::new(config.reconnect.clone(), config.stable_after),
             rejoin: Backoff::new(
                 BackoffConfig::default()
@@ -253,6 +257,7 @@ impl Driver {
     async fn connection(&mut self, ws: super::connect::Socket) -> Ended {
         let (mut sink, mut stream) = ws.split();
         self.machine.connected(Instant::now());
+        self.repeats.clear();
         self.dead = false;
         self.set_state(ConnectionState::Connected);
         self.send_join();
@@ -822,6 +827,13 @@ impl Driver {
 
     fn on_text(&mut self, text: &str) {
         Shared::bump(&self.shared.frames);
+        // The server's copies of a push are dropped before the costly decode (see `repeat`).
+        let fingerprint = Fingerprint::of_killmail_update(text);
+        if let Some(kills) = fingerprint.and_then(|f| self.repeats.seen(f)) {
+            Shared::bump(&self.shared.repeats);
+            Shared::add(&self.shared.duplicates, kills);
+            return;
+        }
         let stale = self.machine.stale_dropped();
         // `killmail_update` payloads are decoded in the same pass as the frame.
         let handled = self
@@ -833,7 +845,12 @@ impl Driver {
         match handled {
             // A push borrowed from `text`, handled where its `Output::Push` would have been.
             Ok(Some(push)) => match push.payload {
-                Payload::Typed(update) => self.on_killmail_update(update),
+                Payload::Typed(update) => {
+                    if let Some(f) = fingerprint {
+                        self.repeats.remember(f, update.killmails.len());
+                    }
+                    self.on_killmail_update(update);
+                }
                 Payload::Raw(payload) => self.on_push(push.event, payload.get()),
             },
             Ok(None) => {}

@@ -15,6 +15,9 @@ pub struct Stats {
     pub kills: u64,
     /// Killmails dropped as duplicates (the real server pushes each live kill up to four times).
     pub duplicates: u64,
+    /// `killmail_update` frames dropped unread as copies of a recent one (the real server's copies of
+    /// a push differ only in their `timestamp`); their kills are counted in `duplicates` too.
+    pub repeats: u64,
     /// Frames dropped because they belonged to an older join (late preload after a crash).
     pub stale_frames: u64,
     /// Socket connections opened (1 + reconnects).
@@ -41,6 +44,7 @@ pub(crate) struct Shared {
     pub(crate) frames: AtomicU64,
     pub(crate) kills: AtomicU64,
     pub(crate) duplicates: AtomicU64,
+    pub(crate) repeats: AtomicU64,
     pub(crate) stale_frames: AtomicU64,
     pub(crate) connections: AtomicU64,
     pub(crate) joins: AtomicU64,
@@ -54,12 +58,17 @@ impl Shared {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
             frames: get(&self.frames),
             kills: get(&self.kills),
             duplicates: get(&self.duplicates),
+            repeats: get(&self.repeats),
             stale_frames: get(&self.stale_frames),
             connections: get(&self.connections),
             joins: get(&self.joins),

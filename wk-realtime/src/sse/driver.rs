@@ -21,6 +21,7 @@ use crate::dedup::Dedup;
 use crate::error::{Error, Result};
 use crate::event::{Kill, KillEvent, Origin, Progress};
 use crate::filter::Filter;
+use crate::repeat::{Fingerprint, Repeats};
 
 /// How a connection ended.
 enum Ended {
@@ -39,6 +40,8 @@ pub(crate) struct Driver {
     lagged: Arc<AtomicU64>,
     state: watch::Sender<ConnectionState>,
     dedup: Dedup,
+    /// The last killmail events that decoded, so the server's copies of them are dropped unread.
+    repeats: Repeats,
     reconnect: ReconnectBackoff,
     /// The server's `retry:` value, a floor on every later delay.
     server_retry: Option<Duration>,
@@ -64,6 +67,7 @@ impl Driver {
         let (recovered_tx, recovered_rx) = mpsc::unbounded_channel();
         Self {
             dedup: Dedup::new(config.dedup_capacity),
+            repeats: Repeats::default(),
             reconnect: ReconnectBackoff::new(config.reconnect.clone(), config.stable_after),
             shared,
             kind,
@@ -168,6 +172,7 @@ impl Driver {
     async fn read(&mut self, mut body: Incoming) -> Ended {
         let config = &self.shared.config;
         let mut parser = Parser::new(config.max_event_size);
+        self.repeats.clear();
         let idle = 2 * match self.kind {
             StreamKind::Basic => config.ping_interval,
             StreamKind::Enhanced { .. } => config.heartbeat_interval,
@@ -226,20 +231,45 @@ impl Driver {
 
     fn on_event(&mut self, event: &Event) {
         tracing::trace!(event = event.event(), bytes = event.data().len(), "event");
+        // The server writes each live kill twice, byte for byte (see `repeat`): the copy is
+        // dropped before the costly decode.
+        let killmail = match self.kind {
+            StreamKind::Basic => event.event() == "message",
+            StreamKind::Enhanced { .. } => event.event() == "killmail",
+        };
+        let fingerprint = killmail.then(|| Fingerprint::of_data(event.data()));
+        if fingerprint.is_some_and(|f| self.repeats.seen(f).is_some()) {
+            return;
+        }
         match self.kind {
-            StreamKind::Basic if event.event() == "message" => {
+            StreamKind::Basic if killmail => {
                 match wk_types::decode::from_str::<Killmail>(event.data()) {
-                    Ok(km) => self.deliver(km, Origin::Live),
+                    Ok(km) => {
+                        self.remember(fingerprint);
+                        self.deliver(km, Origin::Live);
+                    }
                     Err(e) => self.offer(Err(Error::Decode(e))),
                 }
             }
             StreamKind::Basic => self.other(event.event(), event.data()),
             StreamKind::Enhanced { .. } => {
                 match EnhancedEvent::decode(event.event(), event.data()) {
-                    Ok(decoded) => self.on_enhanced(decoded),
+                    Ok(decoded) => {
+                        if let EnhancedEvent::Killmail(_) = decoded {
+                            self.remember(fingerprint);
+                        }
+                        self.on_enhanced(decoded);
+                    }
                     Err(e) => self.offer(Err(Error::Decode(e))),
                 }
             }
+        }
+    }
+
+    /// Remembers a killmail event that decoded.
+    fn remember(&mut self, fingerprint: Option<Fingerprint>) {
+        if let Some(f) = fingerprint {
+            self.repeats.remember(f, 1);
         }
     }
 

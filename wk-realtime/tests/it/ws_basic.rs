@@ -35,6 +35,11 @@ async fn faithful_quadruple_pushes_arrive_once() {
         server.state().pushes_of("killmail_update") >= 20,
         "the server really sent four copies"
     );
+    // The three copies of each push (the second pair with a later `timestamp`) were dropped
+    // before decoding, and counted as duplicates.
+    let stats = client.stats();
+    assert_eq!((stats.kills, stats.repeats), (5, 15), "{stats:?}");
+    assert!(stats.duplicates >= 15, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

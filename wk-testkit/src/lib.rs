@@ -47,7 +47,7 @@
 //! | `POST /_testkit/killmails[?mode=store]` | a killmail object or an array | `202 {"accepted": n}`; live kills, or stored only |
 //! | `POST /_testkit/faults` | e.g. `{"http_status":503,"retry_after":2,"count":3}` ([`Fault::from_json`]) | `200 {"applied": n}` |
 //! | `GET /_testkit/state` | — | the [`State`] counters as JSON |
-//! | `POST /_testkit/firehose` | `{"frames": N}` | `202 {"frames": N, "sockets": k, "streams": m}`: N distinct kills to every joined socket and basic SSE stream |
+//! | `POST /_testkit/firehose` | `{"frames": N}`, optionally `"copies": C` | `202 {"frames": N, "sockets": k, "streams": m}`: N kills to every joined socket and basic SSE stream, each in C identical frames or events in a row (default 1: N distinct kills) |
 //!
 //! ## Modules
 //!

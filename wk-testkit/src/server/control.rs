@@ -88,16 +88,22 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response<Body> {
     json_response(StatusCode::OK, &value)
 }
 
-/// `POST /_testkit/firehose` with `{"frames": N}`.
+/// `POST /_testkit/firehose` with `{"frames": N}` and optionally `"copies": C`.
 async fn firehose_route(State(shared): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
-    let frames = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("frames").and_then(Value::as_u64));
-    let Some(frames) = frames else {
+    let request = serde_json::from_slice::<Value>(&body).ok();
+    let field = |name: &str| request.as_ref().and_then(|v| v.get(name));
+    let Some(frames) = field("frames").and_then(Value::as_u64) else {
         return bad_request("expected {\"frames\": N}");
     };
-    let sockets = firehose(&shared, frames);
-    let streams = firehose_sse(&shared, frames);
+    let copies = match field("copies") {
+        None => 1,
+        Some(c) => match c.as_u64() {
+            Some(c) if c >= 1 => c,
+            _ => return bad_request("\"copies\" must be an integer of at least 1"),
+        },
+    };
+    let sockets = firehose(&shared, frames, copies);
+    let streams = firehose_sse(&shared, frames, copies);
     json_response(
         StatusCode::ACCEPTED,
         &json!({"frames": frames, "sockets": sockets, "streams": streams}),
@@ -123,8 +129,9 @@ fn firehose_killmail() -> Killmail {
     km
 }
 
-/// Sends `frames` distinct `killmail_update` frames to every joined socket. Returns the socket count.
-pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
+/// Sends `frames` `killmail_update` frames to every joined socket, each killmail in `copies`
+/// identical frames in a row (`1`: every frame a distinct kill). Returns the socket count.
+pub(super) fn firehose(shared: &Shared, frames: u64, copies: u64) -> usize {
     let km = firehose_killmail();
     let system = km.system_id.map_or(0, |s| s.get());
     let payload = live_payload(
@@ -133,7 +140,7 @@ pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
         false,
         &now_timestamp(),
     );
-    let first = NEXT_FIREHOSE_ID.fetch_add(frames.max(1), Ordering::Relaxed);
+    let first = NEXT_FIREHOSE_ID.fetch_add(frames.div_ceil(copies).max(1), Ordering::Relaxed);
     let needle = format!("\"killmail_id\":{PLACEHOLDER}");
     let g = shared.lock();
     let mut n = 0;
@@ -152,9 +159,12 @@ pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
         };
         let prefix = format!("{}\"killmail_id\":", &text[..at]);
         let suffix = text[at + needle.len()..].to_owned();
-        let _ = sock
-            .tx
-            .send(Out::Firehose(Arc::new((prefix, suffix)), first, frames));
+        let _ = sock.tx.send(Out::Firehose(
+            Arc::new((prefix, suffix)),
+            first,
+            frames,
+            copies,
+        ));
         n += 1;
     }
     n
@@ -165,7 +175,7 @@ pub(super) fn firehose(shared: &Shared, frames: u64) -> usize {
 /// stream count. Only from within a tokio runtime (the route and [`TestServer`] always are).
 ///
 /// [`TestServer`]: crate::TestServer
-pub(super) fn firehose_sse(shared: &Shared, events: u64) -> usize {
+pub(super) fn firehose_sse(shared: &Shared, events: u64, copies: u64) -> usize {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return 0;
     };
@@ -187,16 +197,16 @@ pub(super) fn firehose_sse(shared: &Shared, events: u64) -> usize {
     if txs.is_empty() {
         return 0;
     }
-    let first = NEXT_FIREHOSE_ID.fetch_add(events.max(1), Ordering::Relaxed);
+    let first = NEXT_FIREHOSE_ID.fetch_add(events.div_ceil(copies).max(1), Ordering::Relaxed);
     let n = txs.len();
     runtime.spawn(async move {
         let mut i = 0;
         while i < events {
             let batch = (events - i).min(64);
             let mut chunk = String::with_capacity((prefix.len() + suffix.len() + 20) * 64);
-            for id in first + i..first + i + batch {
+            for event in i..i + batch {
                 chunk.push_str(&prefix);
-                chunk.push_str(&id.to_string());
+                chunk.push_str(&(first + event / copies).to_string());
                 chunk.push_str(&suffix);
             }
             let chunk = Bytes::from(chunk);

@@ -26,8 +26,9 @@ pub(crate) enum Out {
     Close(u16, &'static str),
     /// Drop the TCP connection without a close frame.
     Abort,
-    /// Firehose frames: `prefix + id + suffix` for `n` consecutive ids.
-    Firehose(Arc<(String, String)>, u64, u64),
+    /// Firehose frames: `n` frames `prefix + id + suffix`, ids counting up from the first, each id
+    /// in as many frames in a row as the last number says.
+    Firehose(Arc<(String, String)>, u64, u64, u64),
 }
 
 /// The state of a joined `killmails:lobby` channel.

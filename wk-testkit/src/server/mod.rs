@@ -401,14 +401,14 @@ impl TestServer {
     /// Sends `frames` pre-encoded `killmail_update` frames (distinct killmail ids) to every joined
     /// socket, as fast as each socket accepts them. Returns how many sockets were targeted.
     pub fn firehose(&self, frames: u64) -> usize {
-        control::firehose(&self.shared, frames)
+        control::firehose(&self.shared, frames, 1)
     }
 
     /// Sends `events` distinct killmails as `data:` events to every basic SSE stream (each once,
     /// whatever the profile), 64 events to a chunk, as fast as each stream accepts them. Returns
     /// how many streams were targeted.
     pub fn firehose_sse(&self, events: u64) -> usize {
-        control::firehose_sse(&self.shared, events)
+        control::firehose_sse(&self.shared, events, 1)
     }
 
     /// Restarts on the same port: every connection is dropped, subscriptions vanish and, unless

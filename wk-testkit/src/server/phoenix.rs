@@ -143,10 +143,10 @@ async fn run(
                     return;
                 }
                 Out::Abort => return,
-                Out::Firehose(template, first, n) => {
+                Out::Firehose(template, first, n, copies) => {
                     let mut sent = 0;
                     for i in 0..n {
-                        let text = format!("{}{}{}", template.0, first + i, template.1);
+                        let text = format!("{}{}{}", template.0, first + i / copies, template.1);
                         if sink.feed(Message::Text(text.into())).await.is_err() {
                             break;
                         }

@@ -175,6 +175,41 @@ async fn firehose_sends_distinct_frames() {
 }
 
 #[tokio::test]
+async fn firehose_copies_repeat_each_frame_in_a_row() {
+    let s = TestServer::start(Profile::Faithful).await.unwrap();
+    let mut ws = Ws::v2(&s).await;
+    ws.join("7", json!({})).await;
+    for bad in [r#"{"frames":8,"copies":0}"#, r#"{"frames":8,"copies":"4"}"#] {
+        assert_eq!(
+            post_json(s.addr(), "/_testkit/firehose", bad).await.status,
+            400
+        );
+    }
+    let r = post_json(
+        s.addr(),
+        "/_testkit/firehose",
+        r#"{"frames":10,"copies":4}"#,
+    )
+    .await;
+    assert_eq!(r.json(), json!({"frames": 10, "sockets": 1, "streams": 0}));
+    let mut frames = Vec::new();
+    for _ in 0..10 {
+        frames.push(ws.frame().await);
+    }
+    let ids: Vec<i64> = frames
+        .iter()
+        .map(|f| f[4]["killmails"][0]["killmail_id"].as_i64().unwrap())
+        .collect();
+    let first = ids[0];
+    let want: Vec<i64> = (0..10).map(|i| first + i / 4).collect();
+    assert_eq!(ids, want);
+    assert!(
+        frames[..4].iter().all(|f| *f == frames[0]),
+        "copies are identical"
+    );
+}
+
+#[tokio::test]
 async fn testkit_killmails_and_state_endpoints() {
     let s = TestServer::start(Profile::Designed).await.unwrap();
     let mut ws = Ws::v2(&s).await;

@@ -343,7 +343,8 @@ fn bench_cmd(bin: &Path, args: &[&str], quick: bool) -> Command {
     cmd
 }
 
-/// `ws_ingest`: the SDK, the Phoenix JS client and a raw reader, alternating, medians.
+/// `ws_ingest`: the SDK, the Phoenix JS client and a raw reader, alternating, medians; then the
+/// SDK and the Phoenix JS client again with each kill in 4 frames, as the real server sends them.
 fn ws_ingest(
     bin: &Path,
     js: &Path,
@@ -355,20 +356,27 @@ fn ws_ingest(
     let frames = plan.frames.to_string();
     let timeout = Duration::from_secs(120);
     let (mut ours, mut theirs, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours4, mut theirs4) = (Vec::new(), Vec::new());
     for round in 0..plan.ingest_rounds {
         println!("==> bench: ws_ingest round {}", round + 1);
-        let mut cmd = Command::new(bin);
-        cmd.args(["ws-ingest", "--base", &server.base, "--frames", &frames]);
-        let r = json_of(cmd, timeout)?;
-        if num(&r, "lagged")? > 0.0 {
-            notes.push(format!("ws_ingest: the consumer lagged: {r}"));
-        }
-        ours.push(r);
-        if node {
-            let mut cmd = Command::new("node");
-            cmd.arg(js.join("ingest.mjs"))
-                .args([&server.base, &server.ws, &frames]);
-            theirs.push(json_of(cmd, timeout)?);
+        for (copies, ours, theirs) in [
+            ("1", &mut ours, &mut theirs),
+            ("4", &mut ours4, &mut theirs4),
+        ] {
+            let mut cmd = Command::new(bin);
+            cmd.args(["ws-ingest", "--base", &server.base, "--frames", &frames])
+                .args(["--copies", copies]);
+            let r = json_of(cmd, timeout)?;
+            if num(&r, "lagged")? > 0.0 {
+                notes.push(format!("ws_ingest: the consumer lagged: {r}"));
+            }
+            ours.push(r);
+            if node {
+                let mut cmd = Command::new("node");
+                cmd.arg(js.join("ingest.mjs"))
+                    .args([&server.base, &server.ws, &frames, copies]);
+                theirs.push(json_of(cmd, timeout)?);
+            }
         }
         let mut cmd = Command::new(bin);
         cmd.args([
@@ -422,6 +430,22 @@ fn ws_ingest(
             unit: "frames/s",
             baseline: ceiling,
             baseline_name: "tokio-tungstenite reading the same frames without decoding".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "ws_ingest_repeats",
+            value: med(&ours4, "frames_per_s")?,
+            unit: "frames/s",
+            baseline: med(&theirs4, "frames_per_s")?,
+            baseline_name: "Phoenix JS client; each kill in 4 identical frames, as the real server repeats pushes".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "ws_ingest_repeats_cpu",
+            value: med(&ours4, "cpu_s_per_million")?,
+            unit: "CPU s per million frames",
+            baseline: med(&theirs4, "cpu_s_per_million")?,
+            baseline_name: "Phoenix JS client on Node, the same repeated frames".to_owned(),
             goal: Goal::None,
         },
     ])
@@ -565,31 +589,54 @@ fn sse_long_line(bin: &Path, plan: Plan) -> Result<Vec<Metric>> {
     ])
 }
 
+/// `sse_ingest`: the SDK and a raw hyper read, alternating, medians; then both again with each
+/// kill written twice, as the real server writes them.
 fn sse_ingest(bin: &Path, server: &Server, plan: Plan) -> Result<Vec<Metric>> {
     println!("==> bench: sse_ingest");
     let events = plan.sse_events.to_string();
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    let (mut ours2, mut raw2) = (Vec::new(), Vec::new());
     for _ in 0..plan.ingest_rounds {
-        let args = ["sse-ingest", "--base", &server.base, "--events", &events];
-        ours.push(num(
-            &json_of(bench_cmd(bin, &args, false), Duration::from_secs(120))?,
-            "events_per_s",
-        )?);
-        let mut cmd = bench_cmd(bin, &args, false);
-        cmd.arg("--raw");
-        raw.push(num(
-            &json_of(cmd, Duration::from_secs(120))?,
-            "events_per_s",
-        )?);
+        for (copies, ours, raw) in [("1", &mut ours, &mut raw), ("2", &mut ours2, &mut raw2)] {
+            let args = [
+                "sse-ingest",
+                "--base",
+                &server.base,
+                "--events",
+                &events,
+                "--copies",
+                copies,
+            ];
+            ours.push(num(
+                &json_of(bench_cmd(bin, &args, false), Duration::from_secs(120))?,
+                "events_per_s",
+            )?);
+            let mut cmd = bench_cmd(bin, &args, false);
+            cmd.arg("--raw");
+            raw.push(num(
+                &json_of(cmd, Duration::from_secs(120))?,
+                "events_per_s",
+            )?);
+        }
     }
-    Ok(vec![Metric {
-        name: "sse_ingest",
-        value: median(ours),
-        unit: "events/s",
-        baseline: median(raw),
-        baseline_name: "raw hyper body read of the same stream".to_owned(),
-        goal: Goal::RatioAtLeast(0.5),
-    }])
+    Ok(vec![
+        Metric {
+            name: "sse_ingest",
+            value: median(ours),
+            unit: "events/s",
+            baseline: median(raw),
+            baseline_name: "raw hyper body read of the same stream".to_owned(),
+            goal: Goal::RatioAtLeast(0.5),
+        },
+        Metric {
+            name: "sse_ingest_repeats",
+            value: median(ours2),
+            unit: "events/s",
+            baseline: median(raw2),
+            baseline_name: "raw hyper body read; each kill in 2 identical events, as the real server writes them".to_owned(),
+            goal: Goal::None,
+        },
+    ])
 }
 
 fn connections(bin: &Path, server: &Server, plan: Plan) -> Result<Vec<Metric>> {

@@ -1,12 +1,13 @@
 // ws_ingest baseline: the official Phoenix client (npm `phoenix` over `ws`) counts the firehose's
 // killmail_update frames. Phoenix's serializer JSON.parses every frame; the callback only counts.
 //
-// usage: node ingest.mjs BASE_URL WS_URL FRAMES   (prints one JSON object)
+// usage: node ingest.mjs BASE_URL WS_URL FRAMES [COPIES]   (prints one JSON object)
 import { Socket } from "phoenix";
 import WebSocket from "ws";
 
-const [base, wsUrl, framesArg] = process.argv.slice(2);
+const [base, wsUrl, framesArg, copiesArg] = process.argv.slice(2);
 const frames = Number(framesArg);
+const copies = Number(copiesArg ?? 1);
 const socket = new Socket(wsUrl.replace(/\/websocket$/, ""), {
   transport: WebSocket,
   params: { client_id: "wk-bench" },
@@ -32,7 +33,7 @@ cpu0 = process.cpuUsage();
 const r = await fetch(`${base}/_testkit/firehose`, {
   method: "POST",
   headers: { "content-type": "application/json" },
-  body: JSON.stringify({ frames }),
+  body: JSON.stringify({ frames, copies }),
 });
 if (r.status !== 202) throw new Error(`firehose: ${r.status}`);
 const timer = setTimeout(() => { console.error(`stalled after ${seen} frames`); process.exit(1); }, 120000);

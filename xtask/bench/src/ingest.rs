@@ -7,6 +7,8 @@
 //!
 //! Both run on a current-thread runtime (one core, like Node). The rate is taken from the first to
 //! the last frame; CPU time is this process's, from the firehose request to the last frame.
+//! `--copies C` has the server send each kill in C identical frames in a row, as the real server
+//! repeats its pushes (PROTOCOL.md §7.8): the SDK then delivers `frames / C` kills.
 
 use std::time::{Duration, Instant};
 
@@ -23,15 +25,16 @@ pub(crate) fn run(args: &Args) -> Outcome {
     let base = args.get("base")?.to_owned();
     let frames = args.num("frames", 100_000)?;
     let raw = args.flag("raw");
+    let copies = args.num("copies", 1)?.max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let result = if raw {
         let ws = args.get("ws")?.to_owned();
-        runtime.block_on(raw_reader(&base, &ws, frames))?
+        runtime.block_on(raw_reader(&base, &ws, frames, copies))?
     } else {
-        runtime.block_on(sdk_reader(&base, frames))?
+        runtime.block_on(sdk_reader(&base, frames, copies))?
     };
     let (elapsed, cpu, lagged) = result;
     Ok(Some(json!({
@@ -42,13 +45,13 @@ pub(crate) fn run(args: &Args) -> Outcome {
     })))
 }
 
-async fn trigger(base: &str, frames: u64) -> Result<(), String> {
+async fn trigger(base: &str, frames: u64, copies: u64) -> Result<(), String> {
     let base = base.to_owned();
     tokio::task::spawn_blocking(move || {
         post(
             &base,
             "/_testkit/firehose",
-            &format!("{{\"frames\":{frames}}}"),
+            &format!("{{\"frames\":{frames},\"copies\":{copies}}}"),
         )
     })
     .await
@@ -56,8 +59,9 @@ async fn trigger(base: &str, frames: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// The SDK: connect, subscribe, count kills. Returns (first→last, CPU seconds, events lost to lag).
-async fn sdk_reader(base: &str, frames: u64) -> Result<(Duration, f64, u64), String> {
+/// The SDK: connect, subscribe, count kills until every frame is accounted for (delivered or
+/// dropped as a duplicate). Returns (first→last, CPU seconds, events lost to lag).
+async fn sdk_reader(base: &str, frames: u64, copies: u64) -> Result<(Duration, f64, u64), String> {
     let client = wk_realtime::ws::Client::builder(base)
         .gap_recovery(false)
         .connect()
@@ -68,11 +72,12 @@ async fn sdk_reader(base: &str, frames: u64) -> Result<(Duration, f64, u64), Str
         .await
         .map_err(|e| e.to_string())?;
     let cpu0 = cpu_seconds();
-    trigger(base, frames).await?;
+    trigger(base, frames, copies).await?;
+    let kills_sent = frames.div_ceil(copies);
     let mut first = None;
     let mut seen = 0u64;
     let mut lagged = 0u64;
-    while seen + lagged < frames {
+    while seen + lagged < kills_sent {
         let next = tokio::time::timeout(Duration::from_secs(60), kills.next())
             .await
             .map_err(|_| format!("stalled after {seen} kills"))?;
@@ -89,6 +94,13 @@ async fn sdk_reader(base: &str, frames: u64) -> Result<(Duration, f64, u64), Str
             None => return Err("the subscription ended".to_owned()),
         }
     }
+    // The last kill's copies may still be on their way.
+    while {
+        let stats = client.stats();
+        stats.kills + stats.duplicates < frames
+    } {
+        tokio::task::yield_now().await;
+    }
     let elapsed = first.map_or(Duration::ZERO, |f| f.elapsed());
     let cpu = cpu_seconds() - cpu0;
     drop(kills);
@@ -97,10 +109,15 @@ async fn sdk_reader(base: &str, frames: u64) -> Result<(Duration, f64, u64), Str
 }
 
 /// The ceiling: tokio-tungstenite with default settings, a hand-written join, no decoding.
-async fn raw_reader(base: &str, ws: &str, frames: u64) -> Result<(Duration, f64, u64), String> {
+async fn raw_reader(
+    base: &str,
+    ws: &str,
+    frames: u64,
+    copies: u64,
+) -> Result<(Duration, f64, u64), String> {
     let mut socket = raw_join(ws).await?;
     let cpu0 = cpu_seconds();
-    trigger(base, frames).await?;
+    trigger(base, frames, copies).await?;
     let mut first = None;
     let mut seen = 0u64;
     while seen < frames {

@@ -96,7 +96,7 @@ pub(crate) fn long_line(args: &Args) -> Outcome {
 }
 
 /// Asks the testkit for `events` firehose kills once a basic SSE stream is registered there.
-async fn trigger(base: &str, events: u64) -> Result<(), String> {
+async fn trigger(base: &str, events: u64, copies: u64) -> Result<(), String> {
     let base = base.to_owned();
     tokio::task::spawn_blocking(move || {
         for _ in 0..500 {
@@ -105,7 +105,7 @@ async fn trigger(base: &str, events: u64) -> Result<(), String> {
                 post(
                     &base,
                     "/_testkit/firehose",
-                    &format!("{{\"frames\":{events}}}"),
+                    &format!("{{\"frames\":{events},\"copies\":{copies}}}"),
                 )?;
                 return Ok(());
             }
@@ -122,19 +122,23 @@ async fn trigger(base: &str, events: u64) -> Result<(), String> {
 /// - default: `wk_realtime::sse::Client`, counting [`KillEvent::Kill`]s (parsed, decoded to typed
 ///   events, filtered and de-duplicated);
 /// - `--raw`: hyper reading the same stream's body and counting event terminators, the ceiling.
+///
+/// `--copies C` has the server write each kill in C identical events in a row, as the real server
+/// writes each live kill twice (PROTOCOL.md §8.2): the SDK then delivers `events / C` kills.
 pub(crate) fn ingest(args: &Args) -> Outcome {
     let base = args.get("base")?.to_owned();
     let events = args.num("events", 100_000)?;
     let raw = args.flag("raw");
+    let copies = args.num("copies", 1)?.max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let elapsed = runtime.block_on(async {
         if raw {
-            raw_reader(&base, events).await
+            raw_reader(&base, events, copies).await
         } else {
-            sdk_reader(&base, events).await
+            sdk_reader(&base, events, copies).await
         }
     })?;
     Ok(Some(json!({
@@ -143,7 +147,7 @@ pub(crate) fn ingest(args: &Args) -> Outcome {
     })))
 }
 
-async fn sdk_reader(base: &str, events: u64) -> Result<f64, String> {
+async fn sdk_reader(base: &str, events: u64, copies: u64) -> Result<f64, String> {
     // The default queue: the stream's task gives way every event, so a consumer on the same
     // thread keeps up with the burst (any lag fails the run below).
     let client = wk_realtime::sse::Client::builder(base)
@@ -154,10 +158,11 @@ async fn sdk_reader(base: &str, events: u64) -> Result<f64, String> {
         .subscribe(Filter::new().systems([firehose_system()]))
         .await
         .map_err(|e| e.to_string())?;
-    trigger(base, events).await?;
+    trigger(base, events, copies).await?;
+    let kills_sent = events.div_ceil(copies);
     let mut first = None;
     let (mut seen, mut lagged) = (0u64, 0u64);
-    while seen + lagged < events {
+    while seen + lagged < kills_sent {
         let next = tokio::time::timeout(std::time::Duration::from_secs(60), kills.next())
             .await
             .map_err(|_| format!("stalled after {seen} kills"))?;
@@ -178,7 +183,7 @@ async fn sdk_reader(base: &str, events: u64) -> Result<f64, String> {
     Ok(first.map_or(0.0, |f| f.elapsed().as_secs_f64()))
 }
 
-async fn raw_reader(base: &str, events: u64) -> Result<f64, String> {
+async fn raw_reader(base: &str, events: u64, copies: u64) -> Result<f64, String> {
     use http_body_util::{BodyExt, Empty};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
@@ -191,7 +196,7 @@ async fn raw_reader(base: &str, events: u64) -> Result<f64, String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut body = response.into_body();
-    trigger(base, events).await?;
+    trigger(base, events, copies).await?;
     let mut first = None;
     // Every event ends with a blank line; the stream opens with `retry: 2000` and its blank line.
     let mut ends = 0u64;

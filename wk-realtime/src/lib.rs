@@ -8,7 +8,8 @@
 //!   routed locally to each subscription they match;
 //! - ids are **validated locally** (the server crashes the channel on a bad id), and large sets are
 //!   **split** into frames under the server's 128 KiB limit;
-//! - each kill is delivered **once** although the server pushes it up to four times;
+//! - each kill is delivered **once** although the server pushes it up to four times, and the copies,
+//!   which differ only in their `timestamp`, are recognised and dropped before they are decoded;
 //! - heartbeats every 30 s; a silent connection is replaced; reconnects use jittered backoff and
 //!   **rejoin with the current** subscription set, as do channel crashes (`phx_error`);
 //! - frames of an older join are dropped (late preload pushes after a crash);

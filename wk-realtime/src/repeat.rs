@@ -111,6 +111,38 @@ mod tests {
 
     #[test]
     #[cfg(feature = "ws")]
+    fn the_real_servers_four_copies_of_a_live_push_match() {
+        // The protocol example's session: one preload push, then one live kill pushed four times,
+        // each copy with its own timestamp.
+        let text = include_str!("../../wk-types/tests/data/phoenix_frames.txt");
+        let pushes: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("<< "))
+            .filter(|l| l.contains("\"killmail_update\""))
+            .collect();
+        assert_eq!(pushes.len(), 5);
+        let prints: Vec<_> = pushes
+            .iter()
+            .map(|p| Fingerprint::of_killmail_update(p).expect("laid out as the server writes"))
+            .collect();
+        assert!(
+            prints[1..].iter().all(|p| *p == prints[1]),
+            "the live copies"
+        );
+        assert_ne!(prints[0], prints[1], "the preload push is another push");
+        let mut repeats = Repeats::default();
+        repeats.remember(prints[1], 1);
+        assert_eq!(
+            prints
+                .iter()
+                .filter(|p| repeats.seen(**p).is_some())
+                .count(),
+            4
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "ws")]
     fn any_other_difference_does_not_match() {
         let a = Fingerprint::of_killmail_update(FRAME).unwrap();
         for other in [

@@ -388,15 +388,17 @@ async fn cached(State(shared): Shared_, Path(id): Path<String>) -> Response<Body
             &Value::Null,
         );
     };
-    let kills: Vec<Value> = {
+    // Only the copies are made under the lock; building the JSON, the costly part, is not.
+    let kills: Vec<Killmail> = {
         let g = shared.lock();
         g.store
             .iter()
             .rev()
             .filter(|k| system_of(k) == Some(system))
-            .map(forms::stored)
+            .cloned()
             .collect()
     };
+    let kills: Vec<Value> = kills.iter().map(forms::stored).collect();
     ok_envelope(&json!({"kills": kills, "timestamp": now_timestamp(), "cached": true}))
 }
 

@@ -41,8 +41,9 @@ impl Fingerprint {
     /// for any other frame, or one not laid out as the server writes it (`…,"timestamp":"<time>"}]`
     /// at the end), which is then decoded as usual.
     pub(crate) fn of_killmail_update(frame: &str) -> Option<Self> {
-        let header = frame.get(..HEADER.min(frame.len())).unwrap_or(frame);
-        if !header.contains(",\"killmail_update\",{") {
+        const EVENT: &[u8] = b",\"killmail_update\",{";
+        let header = &frame.as_bytes()[..HEADER.min(frame.len())];
+        if !header.windows(EVENT.len()).any(|w| w == EVENT) {
             return None;
         }
         let body = frame.strip_suffix("\"}]")?;

@@ -1,4 +1,5 @@
-//! Serde helpers shared by the wire types: `null` as default, lenient integers, schema snippets.
+//! Serde helpers shared by the wire types: `null` as default, lenient integers, strings borrowed
+//! from the input, schema snippets.
 
 use std::borrow::Cow;
 

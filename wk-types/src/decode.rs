@@ -36,7 +36,7 @@ pub fn from_str<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, DecodeError>
     finish(serde_path_to_error::deserialize(&mut de), &mut de)
 }
 
-fn finish<'de, T: Deserialize<'de>, R: serde_json::de::Read<'de>>(
+fn finish<'de, T, R: serde_json::de::Read<'de>>(
     result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
     de: &mut serde_json::Deserializer<R>,
 ) -> Result<T, DecodeError> {

@@ -11,8 +11,8 @@
 //!
 //! The clients run on their own tokio runtime, as in an application, and the fake server, the kill
 //! injector and the fault loop on another, as a remote server would. On one shared runtime the
-//! testkit's synchronous handling of `/kills/cached` (the whole store of a system, built under the
-//! store's lock and encoded in one poll: seconds in a debug build late in a run, three requests per
+//! testkit's synchronous handling of `/kills/cached` (the whole store of a system, built and
+//! encoded in one poll: seconds in a debug build late in a run, three requests per
 //! reconnect) held both worker threads, so client timers fired seconds late (12 s measured), late
 //! heartbeat timers replaced live connections, each of those cost another gap recovery, and a
 //! client could look stuck in `Reconnecting` for the whole reconnect bound. The client runtime's

@@ -18,8 +18,8 @@ use std::hash::BuildHasher;
 /// pushes may come in between on a busy connection.
 const WINDOW: usize = 16;
 
-#[cfg(feature = "ws")]
 /// How far into a frame its event name must appear: `["<join_ref>",null,"killmails:lobby",` first.
+#[cfg(feature = "ws")]
 const HEADER: usize = 96;
 
 /// A fingerprint of one push: what it hashes to, and how long the hashed text is.
@@ -30,20 +30,19 @@ pub(crate) struct Fingerprint {
 }
 
 impl Fingerprint {
-    #[cfg(feature = "sse")]
     /// The fingerprint of an SSE event's data, which the server repeats byte for byte.
+    #[cfg(feature = "sse")]
     pub(crate) fn of_data(data: &str) -> Self {
         Self::of(data)
     }
 
-    #[cfg(feature = "ws")]
     /// The fingerprint of a `killmail_update` frame, its top-level `timestamp` value left out; `None`
     /// for any other frame, or one not laid out as the server writes it (`…,"timestamp":"<time>"}]`
     /// at the end), which is then decoded as usual.
+    #[cfg(feature = "ws")]
     pub(crate) fn of_killmail_update(frame: &str) -> Option<Self> {
-        const EVENT: &[u8] = b",\"killmail_update\",{";
-        let header = &frame.as_bytes()[..HEADER.min(frame.len())];
-        if !header.windows(EVENT.len()).any(|w| w == EVENT) {
+        let header = &frame[..frame.floor_char_boundary(HEADER)];
+        if !header.contains(",\"killmail_update\",{") {
             return None;
         }
         let body = frame.strip_suffix("\"}]")?;

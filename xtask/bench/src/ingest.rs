@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use wk_realtime::{Filter, KillEvent};
 
-use crate::sys::{cpu_seconds, firehose_system, post, raw_join};
+use crate::sys::{cpu_seconds, firehose, firehose_system, raw_join};
 use crate::{Args, Outcome};
 
 /// Runs one ingest measurement.
@@ -47,15 +47,9 @@ pub(crate) fn run(args: &Args) -> Outcome {
 
 async fn trigger(base: &str, frames: u64, copies: u64) -> Result<(), String> {
     let base = base.to_owned();
-    tokio::task::spawn_blocking(move || {
-        post(
-            &base,
-            "/_testkit/firehose",
-            &format!("{{\"frames\":{frames},\"copies\":{copies}}}"),
-        )
-    })
-    .await
-    .map_err(|e| e.to_string())??;
+    tokio::task::spawn_blocking(move || firehose(&base, frames, copies))
+        .await
+        .map_err(|e| e.to_string())??;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use wk_realtime::sse::parser::{Item, Parser};
 use wk_realtime::{Filter, KillEvent};
 
-use crate::sys::{firehose_system, post};
+use crate::sys::{firehose, firehose_system};
 use crate::{Args, Outcome, median};
 
 const LINE: usize = 8 << 20;
@@ -100,13 +100,9 @@ async fn trigger(base: &str, events: u64, copies: u64) -> Result<(), String> {
     let base = base.to_owned();
     tokio::task::spawn_blocking(move || {
         for _ in 0..500 {
-            let probe = post(&base, "/_testkit/firehose", r#"{"frames":0}"#)?;
+            let probe = firehose(&base, 0, 1)?;
             if !probe.contains(r#""streams":0"#) {
-                post(
-                    &base,
-                    "/_testkit/firehose",
-                    &format!("{{\"frames\":{events},\"copies\":{copies}}}"),
-                )?;
+                firehose(&base, events, copies)?;
                 return Ok(());
             }
             std::thread::sleep(std::time::Duration::from_millis(10));

@@ -34,6 +34,16 @@ pub(crate) fn cpu_seconds() -> f64 {
     ns as f64 / 1e9
 }
 
+/// Asks the testkit's firehose for `frames` kills, each in `copies` identical frames or events in
+/// a row; returns the response body.
+pub(crate) fn firehose(base: &str, frames: u64, copies: u64) -> Result<String, String> {
+    post(
+        base,
+        "/_testkit/firehose",
+        &format!("{{\"frames\":{frames},\"copies\":{copies}}}"),
+    )
+}
+
 /// `POST {base}{path}` with a JSON body; returns the status line and body.
 pub(crate) fn post(base: &str, path: &str, body: &str) -> Result<String, String> {
     let host = base

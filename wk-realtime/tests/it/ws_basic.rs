@@ -76,6 +76,9 @@ async fn designed_single_pushes_and_count_updates() {
             .await
             .is_empty()
     );
+    // Nothing repeats here, so nothing may be taken for a repeat and dropped unread.
+    let stats = client.stats();
+    assert_eq!((stats.kills, stats.repeats), (1, 0), "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

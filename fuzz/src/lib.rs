@@ -1,8 +1,10 @@
 //! Fuzz targets for the SDK's untrusted-input paths, each a `fn(&[u8])` that panics on a bug.
 //!
-//! - [`phoenix_frame`]: Phoenix V2 frame decode, typed payloads, and encode/decode round trips;
+//! - [`phoenix_frame`]: Phoenix V2 frame decode (and the quick split against it), typed payloads,
+//!   and encode/decode round trips;
 //! - [`sse_parser`]: the SSE parser under arbitrary chunking (same items as one feed);
-//! - [`json_decode`]: killmail and event JSON in every shape, with round trips;
+//! - [`json_decode`]: killmail and event JSON in every shape, with round trips, and the
+//!   hand-written killmail decoders against serde;
 //! - [`webhook_body`]: the webhook body parser, with a round trip.
 //!
 //! Each `fuzz_targets/*.rs` binary runs one of them under `cargo afl fuzz` (feature `afl`) or, by
@@ -14,7 +16,7 @@ pub mod driver;
 
 use wk_realtime::sse::parser::{Item, Parser};
 use wk_types::http::{Envelope, KillList, KillmailLookup};
-use wk_types::phoenix::{Frame, JoinReply, KillmailUpdate, Push, Reply};
+use wk_types::phoenix::{Frame, FrameRef, JoinReply, KillmailUpdate, Push, Reply};
 use wk_types::sse::EnhancedEvent;
 use wk_types::{Killmail, KillmailRef, decode, webhook};
 
@@ -40,9 +42,34 @@ pub fn phoenix_frame(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let split = FrameRef::split(text);
     let Ok(frame) = Frame::decode(text) else {
+        assert!(split.is_none(), "split a frame that does not decode");
         return;
     };
+    if let Some(split) = split {
+        assert_eq!(
+            (
+                split.join_ref,
+                split.msg_ref,
+                split.topic,
+                split.event,
+                split.payload
+            ),
+            (
+                frame.join_ref.as_deref(),
+                frame.msg_ref.as_deref(),
+                frame.topic.as_str(),
+                frame.event.as_str(),
+                frame.payload.get()
+            ),
+            "the quick split differs from the decode"
+        );
+    }
+    same(
+        decode::killmail_update(frame.payload.get()),
+        decode::from_str::<KillmailUpdate>(frame.payload.get()),
+    );
     let _ = frame.payload_as::<KillmailUpdate>();
     let _ = frame.payload_as::<Reply<JoinReply>>();
     let _ = Push::decode(&frame.event, frame.payload.get());
@@ -115,6 +142,17 @@ pub fn json_decode(data: &[u8]) {
         (Err(a), Err(b)) => assert_eq!(a.path(), b.path(), "borrowed view fails elsewhere"),
         (a, b) => panic!("owned {:?} but borrowed {:?}", a.is_ok(), b.is_ok()),
     }
+    if let Ok(text) = std::str::from_utf8(data) {
+        same(
+            decode::killmail_ref(text),
+            decode::from_str::<KillmailRef<'_>>(text),
+        );
+        same(decode::killmail(text), decode::from_str::<Killmail>(text));
+        same(
+            decode::killmail_update(text),
+            decode::from_str::<KillmailUpdate>(text),
+        );
+    }
     if let Ok(km) = owned {
         let encoded = serde_json::to_vec(&km).expect("a killmail encodes");
         let again: Killmail = decode::from_slice(&encoded).expect("an encoded killmail decodes");
@@ -127,6 +165,27 @@ pub fn json_decode(data: &[u8]) {
             let _ = Push::decode(event, text);
             let _ = EnhancedEvent::decode(event, text);
         }
+    }
+}
+
+/// The hand-written decoders give what serde gives: equal values, encoded alike (which tells
+/// the sign of a zero), or the same error.
+fn same<T: serde::Serialize + PartialEq + std::fmt::Debug>(
+    fast: Result<T, wk_types::DecodeError>,
+    serde: Result<T, wk_types::DecodeError>,
+) {
+    match (fast, serde) {
+        (Ok(a), Ok(b)) => {
+            let encoded = |v: &T| serde_json::to_string(v).expect("decoded values encode");
+            assert_eq!(encoded(&a), encoded(&b), "the fast decode differs");
+            assert_eq!(a, b, "the fast decode differs");
+        }
+        (Err(a), Err(b)) => assert_eq!(
+            a.to_string(),
+            b.to_string(),
+            "the fast decode fails otherwise"
+        ),
+        (a, b) => panic!("fast decode {a:?}, serde {b:?}"),
     }
 }
 

@@ -3,6 +3,8 @@
 use serde::Deserialize;
 
 use crate::error::DecodeError;
+use crate::phoenix::KillmailUpdate;
+use crate::{Killmail, KillmailRef};
 
 /// Decodes `bytes` as `T`, reporting the JSON path of the first value that does not fit.
 ///
@@ -34,6 +36,57 @@ pub fn from_str<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, DecodeError>
     }
     let mut de = serde_json::Deserializer::from_str(text);
     finish(serde_path_to_error::deserialize(&mut de), &mut de)
+}
+
+/// Decodes one killmail, its strings borrowed from `text`: the same result as
+/// [`from_str::<KillmailRef>`](from_str), several times faster.
+///
+/// A hand-written reader takes the common case (no escapes in strings, no duplicate keys, numbers
+/// of the expected kinds); anything else goes through [`from_str`], so the value, or the error and
+/// its path, are always exactly what `from_str` gives.
+///
+/// ```
+/// use wk_types::decode;
+///
+/// let km = decode::killmail_ref(r#"{"killmail_id":7,"attackers":[{"character_id":90000001}]}"#)?;
+/// assert_eq!(km.killmail_id.get(), 7);
+/// let err = decode::killmail_ref(r#"{"killmail_id":7,"attackers":[{"character_id":"x"}]}"#)
+///     .unwrap_err();
+/// assert_eq!(err.path(), "attackers[0].character_id");
+/// # Ok::<(), wk_types::DecodeError>(())
+/// ```
+///
+/// # Errors
+/// A [`DecodeError`] naming the path, the reason and the position in the input.
+pub fn killmail_ref(text: &str) -> Result<KillmailRef<'_>, DecodeError> {
+    match crate::scan::killmail_ref(text) {
+        Some(killmail) => Ok(killmail),
+        None => from_str(text),
+    }
+}
+
+/// Decodes one owned killmail: the same result as [`from_str::<Killmail>`](from_str), faster (see
+/// [`killmail_ref`]).
+///
+/// # Errors
+/// A [`DecodeError`] naming the path, the reason and the position in the input.
+pub fn killmail(text: &str) -> Result<Killmail, DecodeError> {
+    match crate::scan::killmail_ref(text) {
+        Some(killmail) => Ok(killmail.into_owned()),
+        None => from_str(text),
+    }
+}
+
+/// Decodes a `killmail_update` push payload: the same result as
+/// [`from_str::<KillmailUpdate>`](from_str), faster (see [`killmail_ref`]).
+///
+/// # Errors
+/// A [`DecodeError`] naming the path, the reason and the position in the input.
+pub fn killmail_update(text: &str) -> Result<KillmailUpdate, DecodeError> {
+    match crate::scan::killmail_update(text) {
+        Some(update) => Ok(update),
+        None => from_str(text),
+    }
 }
 
 fn finish<'de, T, R: serde_json::de::Read<'de>>(

@@ -48,6 +48,7 @@ mod error;
 mod ids;
 mod killmail;
 mod killmail_ref;
+mod scan;
 
 pub mod http;
 pub mod phoenix;

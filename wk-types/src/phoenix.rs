@@ -117,6 +117,47 @@ impl Frame {
     }
 }
 
+/// The five parts of a V2 frame borrowed from its text, the payload left as JSON text.
+///
+/// [`FrameRef::split`] is a quick look at a frame: it borrows every part, and so only takes
+/// frames whose strings (payload included) have no escape sequences, laid out as five elements.
+/// That is every frame the server sends in practice; for anything else it says `None`, and
+/// [`Frame::decode`] reads the frame (or reports what is wrong with it).
+///
+/// ```
+/// use wk_types::phoenix::FrameRef;
+///
+/// let text = r#"["3",null,"killmails:lobby","killmail_update",{"killmails":[],"system_id":1}]"#;
+/// let frame = FrameRef::split(text).expect("plain frame");
+/// assert_eq!((frame.join_ref, frame.msg_ref), (Some("3"), None));
+/// assert_eq!(frame.event, "killmail_update");
+/// assert_eq!(frame.payload, r#"{"killmails":[],"system_id":1}"#);
+/// assert!(FrameRef::split(r#"[null,null,"t","e",{"name":"a \"quote\""}]"#).is_none());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FrameRef<'a> {
+    /// See [`Frame::join_ref`].
+    pub join_ref: Option<&'a str>,
+    /// See [`Frame::msg_ref`].
+    pub msg_ref: Option<&'a str>,
+    /// See [`Frame::topic`].
+    pub topic: &'a str,
+    /// See [`Frame::event`].
+    pub event: &'a str,
+    /// The payload's JSON text, exactly as in the frame (its grammar checked, not its content).
+    pub payload: &'a str,
+}
+
+impl<'a> FrameRef<'a> {
+    /// Splits a frame without copying, or `None` for one this quick look does not take (see
+    /// [`FrameRef`]); `None` does not mean the frame is invalid.
+    #[must_use]
+    pub fn split(text: &'a str) -> Option<Self> {
+        crate::scan::frame(text)
+    }
+}
+
 impl<P: Serialize> Frame<P> {
     /// Encodes the frame as V2 text.
     ///
@@ -620,12 +661,12 @@ impl Push {
     /// A [`DecodeError`] when a known event's payload does not fit its type.
     pub fn decode(event_name: &str, payload: &str) -> Result<Self, DecodeError> {
         Ok(match event_name {
-            event::KILLMAIL_UPDATE => Self::KillmailUpdate(decode::from_str(payload)?),
+            event::KILLMAIL_UPDATE => Self::KillmailUpdate(decode::killmail_update(payload)?),
             event::KILL_COUNT_UPDATE => Self::KillCountUpdate(decode::from_str(payload)?),
             event::PRELOAD_STATUS => Self::PreloadStatus(decode::from_str(payload)?),
             event::PRELOAD_BATCH => Self::PreloadBatch(decode::from_str(payload)?),
             event::PRELOAD_COMPLETE => Self::PreloadComplete(decode::from_str(payload)?),
-            event::NEW_KILL => Self::NewKill(decode::from_str(payload)?),
+            event::NEW_KILL => Self::NewKill(Box::new(decode::killmail(payload)?)),
             other => Self::Unknown {
                 event: other.to_owned(),
                 payload: decode::from_str(payload)?,

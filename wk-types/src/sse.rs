@@ -351,7 +351,7 @@ impl EnhancedEvent {
             "connected" => Self::Connected(decode::from_str(data)?),
             "batch" => Self::Batch(decode::from_str(data)?),
             "transition" => Self::Transition(decode::from_str(data)?),
-            "killmail" => Self::Killmail(decode::from_str(data)?),
+            "killmail" => Self::Killmail(Box::new(decode::killmail(data)?)),
             "heartbeat" => Self::Heartbeat(decode::from_str(data)?),
             "error" => Self::Error(decode::from_str(data)?),
             other => Self::Unknown {

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod examples;
+mod fast_decode;
 mod killmail_ref;
 mod malformed;
 mod roundtrip;

@@ -1,0 +1,885 @@
+//! A hand-written reader for the documents the SDK decodes most often: killmails and the
+//! `killmail_update` payload that carries them.
+//!
+//! serde_json reaches these types through its generic visitor machinery: an `Option` wrapper, a
+//! field-identifier visitor and a `MapAccess` round trip per key. This module reads the same JSON
+//! straight into the same types. It only handles the common case: strings without escapes,
+//! numbers of the expected kind, no duplicate keys and no nesting deeper than [`MAX_DEPTH`].
+//! Anything else makes it give up (`None`), and the caller decodes with serde, which gives the
+//! same value or the exact error.
+//!
+//! So this module never decides what is valid: for any input, it either returns exactly what the
+//! serde derive of the target type returns, or steps aside. The differential tests in
+//! `tests/it/scan.rs`, the proptests and the `json_decode` fuzz target hold it to that.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::ids::{
+    AllianceId, CharacterId, CorporationId, FactionId, KillmailId, LocationId, SystemId, TypeId,
+};
+use crate::killmail_ref::{AttackerRef, KillmailRef, VictimRef, ZkbRef};
+use crate::phoenix::{FrameRef, KillmailUpdate};
+use crate::{Killmail, Position};
+
+/// Nesting deeper than this is left to serde (whose own limit is 128).
+const MAX_DEPTH: u32 = 32;
+
+/// A killmail, its strings borrowed from `text`, or `None` to ask serde.
+pub(crate) fn killmail_ref(text: &str) -> Option<KillmailRef<'_>> {
+    let mut scan = Scan::new(text);
+    let killmail = scan.killmail()?;
+    scan.end()?;
+    Some(killmail)
+}
+
+/// A `killmail_update` payload with owned killmails, or `None` to ask serde.
+pub(crate) fn killmail_update(text: &str) -> Option<KillmailUpdate> {
+    let mut scan = Scan::new(text);
+    let mut system_id = None;
+    let mut killmails = Vec::new();
+    let mut timestamp = None;
+    let mut preload = false;
+    let mut seen = Seen(0);
+    scan.object(|s, key| {
+        match key {
+            "system_id" => {
+                seen.once(0)?;
+                system_id = Some(SystemId::new(s.i64()?));
+            }
+            "killmails" => {
+                seen.once(1)?;
+                if !s.null()? {
+                    s.array(|s| {
+                        killmails.push(Killmail::from(s.killmail()?));
+                        Some(())
+                    })?;
+                }
+            }
+            "timestamp" => {
+                seen.once(2)?;
+                timestamp = s.opt(Scan::timestamp)?;
+            }
+            "preload" => {
+                seen.once(3)?;
+                preload = s.opt(Scan::bool)?.unwrap_or_default();
+            }
+            _ => s.skip()?,
+        }
+        Some(())
+    })?;
+    scan.end()?;
+    Some(KillmailUpdate::new(
+        system_id?, killmails, timestamp, preload,
+    ))
+}
+
+/// A V2 frame of exactly five elements split into its parts, or `None` to ask serde.
+pub(crate) fn frame(text: &str) -> Option<FrameRef<'_>> {
+    let mut scan = Scan::new(text);
+    scan.eat(b'[')?;
+    let join_ref = scan.opt(Scan::str)?;
+    scan.eat(b',')?;
+    let msg_ref = scan.opt(Scan::str)?;
+    scan.eat(b',')?;
+    let topic = scan.str()?;
+    scan.eat(b',')?;
+    let event = scan.str()?;
+    scan.eat(b',')?;
+    scan.peek()?;
+    let start = scan.pos;
+    scan.skip()?;
+    let payload = text.get(start..scan.pos)?;
+    scan.eat(b']')?;
+    scan.end()?;
+    Some(FrameRef {
+        join_ref,
+        msg_ref,
+        topic,
+        event,
+        payload,
+    })
+}
+
+/// Which of a struct's fields have been read, to step aside on a duplicate (serde's error).
+struct Seen(u32);
+
+impl Seen {
+    #[inline]
+    fn once(&mut self, field: u32) -> Option<()> {
+        let bit = 1 << field;
+        if self.0 & bit != 0 {
+            return None;
+        }
+        self.0 |= bit;
+        Some(())
+    }
+}
+
+/// A JSON number as serde_json classifies it before a visitor sees it.
+enum Number {
+    /// A non-negative integer that fits `u64`.
+    Unsigned(u64),
+    /// A negative integer that fits `i64`.
+    Signed(i64),
+    /// Anything with a fraction or an exponent, `-0`, and negative integers below `i64::MIN`.
+    Float(f64),
+}
+
+/// A cursor over JSON text.
+struct Scan<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: u32,
+}
+
+impl<'a> Scan<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// The next byte that is not whitespace, not consumed.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                _ => return Some(b),
+            }
+        }
+        None
+    }
+
+    #[inline]
+    fn eat(&mut self, want: u8) -> Option<()> {
+        if self.peek()? == want {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Only whitespace is left.
+    fn end(&mut self) -> Option<()> {
+        match self.peek() {
+            None => Some(()),
+            Some(_) => None,
+        }
+    }
+
+    /// Consumes `null` and says `true`, or says `false` when the next value is something else.
+    #[inline]
+    fn null(&mut self) -> Option<bool> {
+        if self.peek()? != b'n' {
+            return Some(false);
+        }
+        self.literal(b"null")?;
+        Some(true)
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        if self.text.as_bytes().get(self.pos..end)? != word {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    /// `null` as `None`, anything else read by `read`: serde's `Option<T>`.
+    #[inline]
+    fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.null()? {
+            Some(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|()| true),
+            b'f' => self.literal(b"false").map(|()| false),
+            _ => None,
+        }
+    }
+
+    /// A string with no escapes and no control characters, borrowed from the text.
+    #[inline]
+    fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let hits = special_bytes(word);
+            if hits != 0 {
+                i += (hits.trailing_zeros() / 8) as usize;
+                return self.close_str(start, i);
+            }
+            i += 8;
+        }
+        while let Some(&b) = bytes.get(i) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                return self.close_str(start, i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Ends the string that started at `start` if the byte at `end` is its closing quote.
+    #[inline]
+    fn close_str(&mut self, start: usize, end: usize) -> Option<&'a str> {
+        if *self.text.as_bytes().get(end)? != b'"' {
+            return None;
+        }
+        self.pos = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// A number checked against JSON's grammar, classified as serde_json does.
+    fn number(&mut self) -> Option<Number> {
+        self.peek()?;
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let digits = i;
+        match bytes.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let integer_end = i;
+        if bytes.get(i) == Some(&b'.') {
+            i = digits_after(bytes, i + 1)?;
+        }
+        if matches!(bytes.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(bytes.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            i = digits_after(bytes, i)?;
+        }
+        self.pos = i;
+        if i != integer_end {
+            let value: f64 = self.text.get(start..i)?.parse().ok()?;
+            // serde_json refuses what overflows to infinity.
+            return value.is_finite().then_some(Number::Float(value));
+        }
+        // Integers that overflow `u64` become floats in serde_json; rare enough to leave to it.
+        let mut magnitude: u64 = 0;
+        for &d in bytes.get(digits..i)? {
+            magnitude = magnitude
+                .checked_mul(10)?
+                .checked_add(u64::from(d - b'0'))?;
+        }
+        if !negative {
+            return Some(Number::Unsigned(magnitude));
+        }
+        let value = magnitude.cast_signed().wrapping_neg();
+        // As serde_json: `-0`, and magnitudes past `i64::MIN`, are floats.
+        Some(if value >= 0 {
+            Number::Float(-(magnitude as f64))
+        } else {
+            Number::Signed(value)
+        })
+    }
+
+    /// An `i64`: an integer in range (serde refuses floats here).
+    #[inline]
+    fn i64(&mut self) -> Option<i64> {
+        match self.number()? {
+            Number::Unsigned(n) => i64::try_from(n).ok(),
+            Number::Signed(n) => Some(n),
+            Number::Float(_) => None,
+        }
+    }
+
+    /// An `f64`: any number, integers converted as serde's `f64` visitor converts them.
+    #[inline]
+    fn f64(&mut self) -> Option<f64> {
+        Some(match self.number()? {
+            Number::Unsigned(n) => n as f64,
+            Number::Signed(n) => n as f64,
+            Number::Float(n) => n,
+        })
+    }
+
+    /// An integer that may be written as a whole float, as `de::lenient_opt_i64` reads it.
+    fn lenient_i64(&mut self) -> Option<i64> {
+        match self.number()? {
+            Number::Unsigned(n) => i64::try_from(n).ok(),
+            Number::Signed(n) => Some(n),
+            Number::Float(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Some(v as i64),
+            Number::Float(_) => None,
+        }
+    }
+
+    fn timestamp(&mut self) -> Option<Timestamp> {
+        self.str()?.parse().ok()
+    }
+
+    fn text(&mut self) -> Option<Cow<'a, str>> {
+        self.str().map(Cow::Borrowed)
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// An object, handing each key to `field`, which must read the value.
+    #[inline]
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        self.enter()?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+        } else {
+            loop {
+                let key = self.str()?;
+                self.eat(b':')?;
+                field(self, key)?;
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// An array, calling `item` to read each element.
+    #[inline]
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        self.enter()?;
+        if self.peek()? == b']' {
+            self.pos += 1;
+        } else {
+            loop {
+                item(self)?;
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// Reads past any value, checking its grammar as serde's `IgnoredAny` does.
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.str().map(drop),
+            b'{' => self.object(|s, _| s.skip()),
+            b'[' => self.array(Self::skip),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    /// A value of a type this module does not read itself, decoded by serde from its own text.
+    fn serde<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        self.peek()?;
+        let start = self.pos;
+        self.skip()?;
+        serde_json::from_str(self.text.get(start..self.pos)?).ok()
+    }
+
+    fn killmail(&mut self) -> Option<KillmailRef<'a>> {
+        let mut km = KillmailRef::default();
+        let mut id = None;
+        let mut seen = Seen(0);
+        self.object(|s, key| {
+            match key {
+                "killmail_id" => {
+                    seen.once(0)?;
+                    id = Some(KillmailId::new(s.i64()?));
+                }
+                "kill_time" => {
+                    seen.once(1)?;
+                    km.kill_time = s.opt(Self::timestamp)?;
+                }
+                "system_id" => {
+                    seen.once(2)?;
+                    km.system_id = s.opt(Self::i64)?.map(SystemId::new);
+                }
+                "victim" => {
+                    seen.once(3)?;
+                    km.victim = s.opt(Self::victim)?;
+                }
+                "attackers" => {
+                    seen.once(4)?;
+                    if !s.null()? {
+                        s.array(|s| {
+                            km.attackers.push(s.attacker()?);
+                            Some(())
+                        })?;
+                    }
+                }
+                "zkb" => {
+                    seen.once(5)?;
+                    km.zkb = s.opt(Self::zkb)?;
+                }
+                "attacker_count" => {
+                    seen.once(6)?;
+                    km.attacker_count = s.opt(Self::i64)?;
+                }
+                "solar_system_name" => {
+                    seen.once(7)?;
+                    km.solar_system_name = s.opt(Self::text)?;
+                }
+                "moon_id" => {
+                    seen.once(8)?;
+                    km.moon_id = s.opt(Self::i64)?;
+                }
+                "war_id" => {
+                    seen.once(9)?;
+                    km.war_id = s.opt(Self::i64)?;
+                }
+                "total_value" => {
+                    seen.once(10)?;
+                    km.total_value = s.opt(Self::f64)?;
+                }
+                "npc" => {
+                    seen.once(11)?;
+                    km.npc = s.opt(Self::bool)?;
+                }
+                "total_damage" => {
+                    seen.once(12)?;
+                    km.total_damage = s.opt(Self::i64)?;
+                }
+                "involved_parties" => {
+                    seen.once(13)?;
+                    km.involved_parties = s.opt(Self::i64)?;
+                }
+                "final_blow_attacker" => {
+                    seen.once(14)?;
+                    km.final_blow_attacker = s.opt(Self::attacker)?.map(Box::new);
+                }
+                _ => s.skip()?,
+            }
+            Some(())
+        })?;
+        km.killmail_id = id?;
+        Some(km)
+    }
+
+    fn victim(&mut self) -> Option<VictimRef<'a>> {
+        let mut v = VictimRef::default();
+        let mut seen = Seen(0);
+        self.object(|s, key| {
+            match key {
+                "character_id" => {
+                    seen.once(0)?;
+                    v.character_id = s.opt(Self::i64)?.map(CharacterId::new);
+                }
+                "corporation_id" => {
+                    seen.once(1)?;
+                    v.corporation_id = s.opt(Self::i64)?.map(CorporationId::new);
+                }
+                "alliance_id" => {
+                    seen.once(2)?;
+                    v.alliance_id = s.opt(Self::i64)?.map(AllianceId::new);
+                }
+                "faction_id" => {
+                    seen.once(3)?;
+                    v.faction_id = s.opt(Self::i64)?.map(FactionId::new);
+                }
+                "ship_type_id" => {
+                    seen.once(4)?;
+                    v.ship_type_id = s.opt(Self::i64)?.map(TypeId::new);
+                }
+                "damage_taken" => {
+                    seen.once(5)?;
+                    v.damage_taken = s.opt(Self::i64)?.unwrap_or_default();
+                }
+                "position" => {
+                    seen.once(6)?;
+                    v.position = s.opt(Self::position)?;
+                }
+                "character_name" => {
+                    seen.once(7)?;
+                    v.character_name = s.opt(Self::text)?;
+                }
+                "ship_name" => {
+                    seen.once(8)?;
+                    v.ship_name = s.opt(Self::text)?;
+                }
+                "corporation_name" => {
+                    seen.once(9)?;
+                    v.corporation_name = s.opt(Self::text)?;
+                }
+                "corporation_ticker" => {
+                    seen.once(10)?;
+                    v.corporation_ticker = s.opt(Self::text)?;
+                }
+                "alliance_name" => {
+                    seen.once(11)?;
+                    v.alliance_name = s.opt(Self::text)?;
+                }
+                "alliance_ticker" => {
+                    seen.once(12)?;
+                    v.alliance_ticker = s.opt(Self::text)?;
+                }
+                "items" => {
+                    seen.once(13)?;
+                    v.items = s.serde::<Option<_>>()?.unwrap_or_default();
+                }
+                "character" => {
+                    seen.once(14)?;
+                    v.character = s.serde()?;
+                }
+                "corporation" => {
+                    seen.once(15)?;
+                    v.corporation = s.serde()?;
+                }
+                "alliance" => {
+                    seen.once(16)?;
+                    v.alliance = s.serde()?;
+                }
+                _ => s.skip()?,
+            }
+            Some(())
+        })?;
+        Some(v)
+    }
+
+    fn attacker(&mut self) -> Option<AttackerRef<'a>> {
+        let mut a = AttackerRef::default();
+        let mut seen = Seen(0);
+        self.object(|s, key| {
+            match key {
+                "character_id" => {
+                    seen.once(0)?;
+                    a.character_id = s.opt(Self::i64)?.map(CharacterId::new);
+                }
+                "corporation_id" => {
+                    seen.once(1)?;
+                    a.corporation_id = s.opt(Self::i64)?.map(CorporationId::new);
+                }
+                "alliance_id" => {
+                    seen.once(2)?;
+                    a.alliance_id = s.opt(Self::i64)?.map(AllianceId::new);
+                }
+                "faction_id" => {
+                    seen.once(3)?;
+                    a.faction_id = s.opt(Self::i64)?.map(FactionId::new);
+                }
+                "ship_type_id" => {
+                    seen.once(4)?;
+                    a.ship_type_id = s.opt(Self::i64)?.map(TypeId::new);
+                }
+                "weapon_type_id" => {
+                    seen.once(5)?;
+                    a.weapon_type_id = s.opt(Self::i64)?.map(TypeId::new);
+                }
+                "damage_done" => {
+                    seen.once(6)?;
+                    a.damage_done = s.opt(Self::i64)?.unwrap_or_default();
+                }
+                "final_blow" => {
+                    seen.once(7)?;
+                    a.final_blow = s.opt(Self::bool)?.unwrap_or_default();
+                }
+                "security_status" => {
+                    seen.once(8)?;
+                    a.security_status = s.opt(Self::f64)?.unwrap_or_default();
+                }
+                "character_name" => {
+                    seen.once(9)?;
+                    a.character_name = s.opt(Self::text)?;
+                }
+                "ship_name" => {
+                    seen.once(10)?;
+                    a.ship_name = s.opt(Self::text)?;
+                }
+                "corporation_name" => {
+                    seen.once(11)?;
+                    a.corporation_name = s.opt(Self::text)?;
+                }
+                "corporation_ticker" => {
+                    seen.once(12)?;
+                    a.corporation_ticker = s.opt(Self::text)?;
+                }
+                "alliance_name" => {
+                    seen.once(13)?;
+                    a.alliance_name = s.opt(Self::text)?;
+                }
+                "alliance_ticker" => {
+                    seen.once(14)?;
+                    a.alliance_ticker = s.opt(Self::text)?;
+                }
+                "character" => {
+                    seen.once(15)?;
+                    a.character = s.serde()?;
+                }
+                "corporation" => {
+                    seen.once(16)?;
+                    a.corporation = s.serde()?;
+                }
+                "alliance" => {
+                    seen.once(17)?;
+                    a.alliance = s.serde()?;
+                }
+                _ => s.skip()?,
+            }
+            Some(())
+        })?;
+        Some(a)
+    }
+
+    fn zkb(&mut self) -> Option<ZkbRef<'a>> {
+        let mut z = ZkbRef::default();
+        let mut seen = Seen(0);
+        self.object(|s, key| {
+            match key {
+                "hash" => {
+                    seen.once(0)?;
+                    z.hash = s.opt(Self::text)?;
+                }
+                "locationID" => {
+                    seen.once(1)?;
+                    z.location_id = s.opt(Self::i64)?.map(LocationId::new);
+                }
+                "fittedValue" => {
+                    seen.once(2)?;
+                    z.fitted_value = s.opt(Self::f64)?;
+                }
+                "droppedValue" => {
+                    seen.once(3)?;
+                    z.dropped_value = s.opt(Self::f64)?;
+                }
+                "destroyedValue" => {
+                    seen.once(4)?;
+                    z.destroyed_value = s.opt(Self::f64)?;
+                }
+                "totalValue" => {
+                    seen.once(5)?;
+                    z.total_value = s.opt(Self::f64)?;
+                }
+                "points" => {
+                    seen.once(6)?;
+                    z.points = s.opt(Self::lenient_i64)?;
+                }
+                "npc" => {
+                    seen.once(7)?;
+                    z.npc = s.opt(Self::bool)?.unwrap_or_default();
+                }
+                "solo" => {
+                    seen.once(8)?;
+                    z.solo = s.opt(Self::bool)?.unwrap_or_default();
+                }
+                "awox" => {
+                    seen.once(9)?;
+                    z.awox = s.opt(Self::bool)?.unwrap_or_default();
+                }
+                "labels" => {
+                    seen.once(10)?;
+                    if !s.null()? {
+                        s.array(|s| {
+                            z.labels.push(s.text()?);
+                            Some(())
+                        })?;
+                    }
+                }
+                _ => s.skip()?,
+            }
+            Some(())
+        })?;
+        Some(z)
+    }
+
+    fn position(&mut self) -> Option<Position> {
+        let [mut x, mut y, mut z] = [None; 3];
+        self.object(|s, key| {
+            let slot = match key {
+                "x" => &mut x,
+                "y" => &mut y,
+                "z" => &mut z,
+                _ => return s.skip(),
+            };
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(s.f64()?);
+            Some(())
+        })?;
+        Some(Position {
+            x: x?,
+            y: y?,
+            z: z?,
+        })
+    }
+}
+
+/// The index after one or more ASCII digits starting at `i`.
+#[inline]
+fn digits_after(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let start = i;
+    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    (i > start).then_some(i)
+}
+
+/// A mask with the high bit set in every byte of `word` that ends a plain string run: `"`, `\`
+/// or a control character. Bytes above the first such byte may be flagged falsely (borrows
+/// propagate upwards), so only the lowest flag is exact, which is the one the caller uses.
+#[inline]
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let quote = zero_in(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_in(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    quote | backslash | control
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(text: &str) -> Option<Number> {
+        let mut scan = Scan::new(text);
+        let n = scan.number()?;
+        scan.end()?;
+        Some(n)
+    }
+
+    #[test]
+    fn numbers_are_classified_as_serde_json_does() {
+        assert!(matches!(classify("0"), Some(Number::Unsigned(0))));
+        assert!(matches!(classify("-7"), Some(Number::Signed(-7))));
+        assert!(
+            matches!(classify("-0"), Some(Number::Float(v)) if v == 0.0 && v.is_sign_negative())
+        );
+        assert!(matches!(
+            classify("-9223372036854775808"),
+            Some(Number::Signed(i64::MIN))
+        ));
+        assert!(matches!(
+            classify("-9223372036854775809"),
+            Some(Number::Float(_))
+        ));
+        assert!(matches!(
+            classify("18446744073709551615"),
+            Some(Number::Unsigned(u64::MAX))
+        ));
+        assert!(classify("18446744073709551616").is_none());
+        assert!(matches!(classify("1.5e3"), Some(Number::Float(v)) if v == 1500.0));
+        assert!(matches!(classify("1E+2"), Some(Number::Float(v)) if v == 100.0));
+        for bad in [
+            "01", "1.", ".5", "1e", "1e+", "-", "+1", "1.5.5", "1e400", "Infinity", "NaN",
+        ] {
+            assert!(classify(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn special_bytes_finds_the_first_stop() {
+        for (i, stop) in [b'"', b'\\', 0x00, 0x1f].into_iter().enumerate() {
+            let mut word = *b"abcdefgh";
+            word[i + 2] = stop;
+            let hits = special_bytes(u64::from_le_bytes(word));
+            assert_eq!(hits.trailing_zeros() / 8, i as u32 + 2);
+        }
+        assert_eq!(
+            special_bytes(u64::from_le_bytes(*b"\xc3\xa9 ~\x7f\xff !")),
+            0
+        );
+    }
+
+    #[test]
+    fn strings_stop_at_escapes_and_control_characters() {
+        assert_eq!(Scan::new(r#""plain é""#).str(), Some("plain é"));
+        assert_eq!(
+            Scan::new(r#""a longer plain string""#).str(),
+            Some("a longer plain string")
+        );
+        assert_eq!(Scan::new(r#""with \" escape""#).str(), None);
+        assert_eq!(Scan::new("\"tab\there\"").str(), None);
+        assert_eq!(Scan::new(r#""unterminated"#).str(), None);
+    }
+
+    /// The reader takes every killmail and update of the protocol examples itself, without
+    /// serde's help (none has an escaped string), so the speed-up applies to real traffic.
+    #[test]
+    fn the_examples_take_the_fast_path() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let frames = std::fs::read_to_string(dir.join("phoenix_frames.txt")).unwrap();
+        let mut updates = 0;
+        for frame in frames.lines().filter_map(|l| l.strip_prefix("<< ")) {
+            if !frame.contains(r#","killmail_update","#) {
+                continue;
+            }
+            let parts: Vec<&serde_json::value::RawValue> = serde_json::from_str(frame).unwrap();
+            let payload = parts[4].get();
+            let update = killmail_update(payload).expect("taken by the reader");
+            let serde: KillmailUpdate = serde_json::from_str(payload).unwrap();
+            assert_eq!(update, serde);
+            for km in serde_json::from_str::<serde_json::Value>(payload).unwrap()["killmails"]
+                .as_array()
+                .unwrap()
+            {
+                let text = km.to_string();
+                let fast = killmail_ref(&text).expect("taken by the reader");
+                assert_eq!(
+                    fast,
+                    serde_json::from_str::<KillmailRef<'_>>(&text).unwrap()
+                );
+            }
+            updates += 1;
+        }
+        assert!(updates >= 4);
+        for name in [
+            "killmail.json",
+            "killmail_stored.json",
+            "killmail_zkb_reference.json",
+        ] {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            assert!(killmail_ref(&text).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_serde() {
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert!(Scan::new(&deep).skip().is_none());
+        let shallow = format!("{}{}", "[".repeat(20), "]".repeat(20));
+        assert!(Scan::new(&shallow).skip().is_some());
+    }
+}

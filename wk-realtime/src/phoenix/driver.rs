@@ -838,7 +838,9 @@ impl Driver {
         // `killmail_update` payloads are decoded in the same pass as the frame.
         let handled = self
             .machine
-            .handle_text_typed::<KillmailUpdate>(text, Some(event::KILLMAIL_UPDATE));
+            .handle_text_fast(text, event::KILLMAIL_UPDATE, |payload| {
+                wk_types::decode::killmail_update(payload).ok()
+            });
         if self.machine.stale_dropped() > stale {
             Shared::bump(&self.shared.stale_frames);
         }
@@ -873,11 +875,11 @@ impl Driver {
 
     fn on_push(&mut self, event_name: &str, payload: &str) {
         match event_name {
-            event::KILLMAIL_UPDATE => match wk_types::decode::from_str::<KillmailUpdate>(payload) {
+            event::KILLMAIL_UPDATE => match wk_types::decode::killmail_update(payload) {
                 Ok(update) => self.on_killmail_update(update),
                 Err(e) => self.broadcast_error(&Error::Decode(e)),
             },
-            event::NEW_KILL => match wk_types::decode::from_str::<Killmail>(payload) {
+            event::NEW_KILL => match wk_types::decode::killmail(payload) {
                 Ok(km) => self.deliver_kill(km, None, Origin::Live),
                 Err(e) => self.broadcast_error(&Error::Decode(e)),
             },

@@ -374,6 +374,34 @@ impl Machine {
         Ok(push)
     }
 
+    /// [`Machine::handle_text_typed`] with a faster first try: a frame that
+    /// [`FrameRef::split`](wk_types::phoenix::FrameRef::split) takes, whose event is `typed_event`
+    /// and whose payload `decode` reads, is handled without serde. Any other frame, or a payload
+    /// `decode` refuses, takes `handle_text_typed`, which reports exactly as before.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub(crate) fn handle_text_fast<'t, T: serde::Deserialize<'t>>(
+        &mut self,
+        text: &'t str,
+        typed_event: &str,
+        decode: impl FnOnce(&'t str) -> Option<T>,
+    ) -> Result<Option<BorrowedPush<'t, T>>, wk_types::DecodeError> {
+        if self.outputs.is_empty()
+            && let Some(frame) = wk_types::phoenix::FrameRef::split(text)
+            && frame.event == typed_event
+            && let Some(value) = decode(frame.payload)
+        {
+            // A push never queues output, so it can be handed back as it is.
+            return Ok(self.handle_frame(Parts {
+                join_ref: frame.join_ref,
+                msg_ref: frame.msg_ref,
+                topic: frame.topic,
+                event: frame.event,
+                payload: Payload::Typed(value),
+            }));
+        }
+        self.handle_text_typed(text, Some(typed_event))
+    }
+
     fn handle_frame<'a, T>(&mut self, frame: Parts<'a, T>) -> Option<BorrowedPush<'a, T>> {
         let msg_ref = frame.msg_ref.and_then(parse_ref);
         let join_ref = frame.join_ref.and_then(parse_ref);

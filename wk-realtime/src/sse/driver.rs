@@ -242,15 +242,13 @@ impl Driver {
             return;
         }
         match self.kind {
-            StreamKind::Basic if killmail => {
-                match wk_types::decode::from_str::<Killmail>(event.data()) {
-                    Ok(km) => {
-                        self.remember(fingerprint);
-                        self.deliver(km, Origin::Live);
-                    }
-                    Err(e) => self.offer(Err(Error::Decode(e))),
+            StreamKind::Basic if killmail => match wk_types::decode::killmail(event.data()) {
+                Ok(km) => {
+                    self.remember(fingerprint);
+                    self.deliver(km, Origin::Live);
                 }
-            }
+                Err(e) => self.offer(Err(Error::Decode(e))),
+            },
             StreamKind::Basic => self.other(event.event(), event.data()),
             StreamKind::Enhanced { .. } => {
                 match EnhancedEvent::decode(event.event(), event.data()) {

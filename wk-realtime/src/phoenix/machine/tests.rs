@@ -321,3 +321,61 @@ fn the_example_session_replays() {
     assert_eq!(pushes, 5);
     assert!(m.is_joined());
 }
+
+#[test]
+fn the_fast_path_hands_back_typed_pushes_of_the_current_join_only() {
+    let (mut m, now) = machine();
+    let jr = joined(&mut m, now);
+    let decode = |p: &str| wk_types::decode::killmail_update(p).ok();
+    let update = |join: PushRef, kill: i64| {
+        format!(
+            r#"["{join}",null,"killmails:lobby","killmail_update",{{"killmails":[{{"killmail_id":{kill}}}],"system_id":30000142}}]"#
+        )
+    };
+    // The current join's push comes back typed.
+    let text = update(jr, 1);
+    let push = m
+        .handle_text_fast(&text, event::KILLMAIL_UPDATE, decode)
+        .unwrap()
+        .expect("a push");
+    let Payload::Typed(u) = push.payload else {
+        panic!("raw payload")
+    };
+    assert_eq!(u.killmails[0].killmail_id.get(), 1);
+    // An older join's push is stale, as on the serde path.
+    let stale = m.stale_dropped();
+    let text = update(jr + 100, 2);
+    assert!(
+        m.handle_text_fast(&text, event::KILLMAIL_UPDATE, decode)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(m.stale_dropped(), stale + 1);
+    // A payload the decoder refuses takes the serde path and comes back raw, for its error.
+    let bad = format!(
+        r#"["{jr}",null,"killmails:lobby","killmail_update",{{"killmails":"x","system_id":1}}]"#
+    );
+    let push = m
+        .handle_text_fast(&bad, event::KILLMAIL_UPDATE, decode)
+        .unwrap()
+        .expect("a push");
+    assert!(matches!(push.payload, Payload::Raw(_)));
+    // With output queued, the push is queued behind it, never handed back.
+    let r = m.push("status", "{}", now).unwrap();
+    sent(&mut m);
+    m.handle_text(&format!(
+        r#"["{jr}","{r}","killmails:lobby","phx_reply",{{"response":{{}},"status":"ok"}}]"#
+    ))
+    .unwrap();
+    let text = update(jr, 3);
+    assert!(
+        m.handle_text_fast(&text, event::KILLMAIL_UPDATE, decode)
+            .unwrap()
+            .is_none()
+    );
+    let out = outputs(&mut m);
+    assert!(
+        matches!(out.as_slice(), [Output::Reply { .. }, Output::Push { event, .. }] if event == "killmail_update"),
+        "{out:?}"
+    );
+}

@@ -66,6 +66,22 @@ pub fn phoenix_frame(data: &[u8]) {
             "the quick split differs from the decode"
         );
     }
+    if let Some(update) = FrameRef::killmail_update(text) {
+        assert_eq!(
+            (update.join_ref, update.msg_ref, update.topic, update.event),
+            (
+                frame.join_ref.as_deref(),
+                frame.msg_ref.as_deref(),
+                frame.topic.as_str(),
+                frame.event.as_str()
+            ),
+            "the one-pass split differs from the decode"
+        );
+        same(
+            Ok(update.payload),
+            decode::from_str::<KillmailUpdate>(frame.payload.get()),
+        );
+    }
     same(
         decode::killmail_update(frame.payload.get()),
         decode::from_str::<KillmailUpdate>(frame.payload.get()),

@@ -117,7 +117,8 @@ impl Frame {
     }
 }
 
-/// The five parts of a V2 frame borrowed from its text, the payload left as JSON text.
+/// The five parts of a V2 frame borrowed from its text; the payload is its JSON text, or with
+/// [`FrameRef::killmail_update`], already decoded.
 ///
 /// [`FrameRef::split`] is a quick look at a frame: it borrows every part, and so only takes
 /// frames whose strings (payload included) have no escape sequences, laid out as five elements.
@@ -133,10 +134,13 @@ impl Frame {
 /// assert_eq!(frame.event, "killmail_update");
 /// assert_eq!(frame.payload, r#"{"killmails":[],"system_id":1}"#);
 /// assert!(FrameRef::split(r#"[null,null,"t","e",{"name":"a \"quote\""}]"#).is_none());
+///
+/// let update = FrameRef::killmail_update(text).expect("plain killmail_update");
+/// assert_eq!(update.payload.system_id.get(), 1);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FrameRef<'a> {
+pub struct FrameRef<'a, P = &'a str> {
     /// See [`Frame::join_ref`].
     pub join_ref: Option<&'a str>,
     /// See [`Frame::msg_ref`].
@@ -145,8 +149,9 @@ pub struct FrameRef<'a> {
     pub topic: &'a str,
     /// See [`Frame::event`].
     pub event: &'a str,
-    /// The payload's JSON text, exactly as in the frame (its grammar checked, not its content).
-    pub payload: &'a str,
+    /// The payload: its JSON text exactly as in the frame (grammar checked, not content), or the
+    /// decoded value.
+    pub payload: P,
 }
 
 impl<'a> FrameRef<'a> {
@@ -154,7 +159,21 @@ impl<'a> FrameRef<'a> {
     /// [`FrameRef`]); `None` does not mean the frame is invalid.
     #[must_use]
     pub fn split(text: &'a str) -> Option<Self> {
-        crate::scan::frame(text)
+        crate::scan::frame(text, |scan, _| scan.raw())
+    }
+}
+
+impl<'a> FrameRef<'a, KillmailUpdate> {
+    /// Splits a `killmail_update` frame and decodes its payload in the same pass, as
+    /// [`decode::killmail_update`] would; `None` for any other event, or a frame or payload the
+    /// quick look does not take ([`Frame::decode`] and [`Push::decode`] read those).
+    #[must_use]
+    pub fn killmail_update(text: &'a str) -> Option<Self> {
+        crate::scan::frame(text, |scan, event| {
+            (event == event::KILLMAIL_UPDATE)
+                .then(|| scan.killmail_update())
+                .flatten()
+        })
     }
 }
 

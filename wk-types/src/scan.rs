@@ -38,46 +38,17 @@ pub(crate) fn killmail_ref(text: &str) -> Option<KillmailRef<'_>> {
 /// A `killmail_update` payload with owned killmails, or `None` to ask serde.
 pub(crate) fn killmail_update(text: &str) -> Option<KillmailUpdate> {
     let mut scan = Scan::new(text);
-    let mut system_id = None;
-    let mut killmails = Vec::new();
-    let mut timestamp = None;
-    let mut preload = false;
-    let mut seen = Seen(0);
-    scan.object(|s, key| {
-        match key {
-            "system_id" => {
-                seen.once(0)?;
-                system_id = Some(SystemId::new(s.i64()?));
-            }
-            "killmails" => {
-                seen.once(1)?;
-                if !s.null()? {
-                    s.array(|s| {
-                        killmails.push(Killmail::from(s.killmail()?));
-                        Some(())
-                    })?;
-                }
-            }
-            "timestamp" => {
-                seen.once(2)?;
-                timestamp = s.opt(Scan::timestamp)?;
-            }
-            "preload" => {
-                seen.once(3)?;
-                preload = s.opt(Scan::bool)?.unwrap_or_default();
-            }
-            _ => s.skip()?,
-        }
-        Some(())
-    })?;
+    let update = scan.killmail_update()?;
     scan.end()?;
-    Some(KillmailUpdate::new(
-        system_id?, killmails, timestamp, preload,
-    ))
+    Some(update)
 }
 
-/// A V2 frame of exactly five elements split into its parts, or `None` to ask serde.
-pub(crate) fn frame(text: &str) -> Option<FrameRef<'_>> {
+/// A V2 frame of exactly five elements split into its parts, its payload read by `payload`
+/// (given the event name), or `None` to ask serde.
+pub(crate) fn frame<'a, P>(
+    text: &'a str,
+    payload: impl FnOnce(&mut Scan<'a>, &'a str) -> Option<P>,
+) -> Option<FrameRef<'a, P>> {
     let mut scan = Scan::new(text);
     scan.eat(b'[')?;
     let join_ref = scan.opt(Scan::str)?;
@@ -88,10 +59,7 @@ pub(crate) fn frame(text: &str) -> Option<FrameRef<'_>> {
     scan.eat(b',')?;
     let event = scan.str()?;
     scan.eat(b',')?;
-    scan.peek()?;
-    let start = scan.pos;
-    scan.skip()?;
-    let payload = text.get(start..scan.pos)?;
+    let payload = payload(&mut scan, event)?;
     scan.eat(b']')?;
     scan.end()?;
     Some(FrameRef {
@@ -129,7 +97,7 @@ enum Number {
 }
 
 /// A cursor over JSON text.
-struct Scan<'a> {
+pub(crate) struct Scan<'a> {
     text: &'a str,
     pos: usize,
     depth: u32,
@@ -249,49 +217,34 @@ impl<'a> Scan<'a> {
     }
 
     /// A number checked against JSON's grammar, classified as serde_json does.
+    #[inline]
     fn number(&mut self) -> Option<Number> {
         self.peek()?;
         let bytes = self.text.as_bytes();
         let start = self.pos;
-        let mut i = start;
-        let negative = bytes.get(i) == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        let digits = i;
+        let negative = bytes.get(start) == Some(&b'-');
+        let digits = start + usize::from(negative);
+        let mut i = digits;
+        let mut magnitude: u64 = 0;
         match bytes.get(i)? {
             b'0' => i += 1,
             b'1'..=b'9' => {
-                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
                     i += 1;
                 }
             }
             _ => return None,
         }
-        let integer_end = i;
-        if bytes.get(i) == Some(&b'.') {
-            i = digits_after(bytes, i + 1)?;
+        if matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+            return self.float(start, negative, magnitude, i - digits, i);
         }
-        if matches!(bytes.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(bytes.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            i = digits_after(bytes, i)?;
+        // Up to 19 digits cannot overflow; serde_json reads longer integers as floats, rare
+        // enough to leave to it.
+        if i - digits > 19 {
+            return None;
         }
         self.pos = i;
-        if i != integer_end {
-            let value: f64 = self.text.get(start..i)?.parse().ok()?;
-            // serde_json refuses what overflows to infinity.
-            return value.is_finite().then_some(Number::Float(value));
-        }
-        // Integers that overflow `u64` become floats in serde_json; rare enough to leave to it.
-        let mut magnitude: u64 = 0;
-        for &d in bytes.get(digits..i)? {
-            magnitude = magnitude
-                .checked_mul(10)?
-                .checked_add(u64::from(d - b'0'))?;
-        }
         if !negative {
             return Some(Number::Unsigned(magnitude));
         }
@@ -302,6 +255,67 @@ impl<'a> Scan<'a> {
         } else {
             Number::Signed(value)
         })
+    }
+
+    /// The rest of a number with a fraction or an exponent, from `i`, the end of its integer part
+    /// (`digits` digits, read as `mantissa`, wrapped if there are more than 19).
+    fn float(
+        &mut self,
+        start: usize,
+        negative: bool,
+        mut mantissa: u64,
+        mut digits: usize,
+        mut i: usize,
+    ) -> Option<Number> {
+        let bytes = self.text.as_bytes();
+        let mut scale = 0;
+        if bytes.get(i) == Some(&b'.') {
+            let fraction = i + 1;
+            i = fraction;
+            while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                i += 1;
+            }
+            if i == fraction {
+                return None;
+            }
+            digits += i - fraction;
+            scale = i - fraction;
+        }
+        let mut exponent: i64 = 0;
+        if matches!(bytes.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            let sign = match bytes.get(i) {
+                Some(b'-') => -1,
+                Some(b'+') => 1,
+                _ => 0,
+            };
+            i += usize::from(sign != 0);
+            let first = i;
+            while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+                exponent = (exponent * 10 + i64::from(d - b'0')).min(1 << 32);
+                i += 1;
+            }
+            if i == first {
+                return None;
+            }
+            if sign < 0 {
+                exponent = -exponent;
+            }
+        }
+        self.pos = i;
+        // Clinger's fast path: an exact mantissa times or over an exact power of ten is one
+        // correctly rounded operation, the same value a full parse gives.
+        let power = exponent - i64::try_from(scale).ok()?;
+        if digits <= 19 && mantissa <= 1 << 53 && power.abs() <= 22 {
+            let m = mantissa as f64;
+            let p = POWERS_OF_TEN[power.unsigned_abs() as usize];
+            let value = if power < 0 { m / p } else { m * p };
+            return Some(Number::Float(if negative { -value } else { value }));
+        }
+        let value: f64 = self.text.get(start..i)?.parse().ok()?;
+        // serde_json refuses what overflows to infinity.
+        value.is_finite().then_some(Number::Float(value))
     }
 
     /// An `i64`: an integer in range (serde refuses floats here).
@@ -412,10 +426,53 @@ impl<'a> Scan<'a> {
 
     /// A value of a type this module does not read itself, decoded by serde from its own text.
     fn serde<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        serde_json::from_str(self.raw()?).ok()
+    }
+
+    /// The text of the next value, its grammar checked.
+    pub(crate) fn raw(&mut self) -> Option<&'a str> {
         self.peek()?;
         let start = self.pos;
         self.skip()?;
-        serde_json::from_str(self.text.get(start..self.pos)?).ok()
+        self.text.get(start..self.pos)
+    }
+
+    pub(crate) fn killmail_update(&mut self) -> Option<KillmailUpdate> {
+        let mut system_id = None;
+        let mut killmails = Vec::new();
+        let mut timestamp = None;
+        let mut preload = false;
+        let mut seen = Seen(0);
+        self.object(|s, key| {
+            match key {
+                "system_id" => {
+                    seen.once(0)?;
+                    system_id = Some(SystemId::new(s.i64()?));
+                }
+                "killmails" => {
+                    seen.once(1)?;
+                    if !s.null()? {
+                        s.array(|s| {
+                            killmails.push(Killmail::from(s.killmail()?));
+                            Some(())
+                        })?;
+                    }
+                }
+                "timestamp" => {
+                    seen.once(2)?;
+                    timestamp = s.opt(Self::timestamp)?;
+                }
+                "preload" => {
+                    seen.once(3)?;
+                    preload = s.opt(Self::bool)?.unwrap_or_default();
+                }
+                _ => s.skip()?,
+            }
+            Some(())
+        })?;
+        Some(KillmailUpdate::new(
+            system_id?, killmails, timestamp, preload,
+        ))
     }
 
     fn killmail(&mut self) -> Option<KillmailRef<'a>> {
@@ -443,6 +500,9 @@ impl<'a> Scan<'a> {
                 "attackers" => {
                     seen.once(4)?;
                     if !s.null()? {
+                        // Sorted keys put `attacker_count` first: a good size hint.
+                        let hint = km.attacker_count.unwrap_or(0).clamp(0, 64);
+                        km.attackers.reserve(usize::try_from(hint).unwrap_or(0));
                         s.array(|s| {
                             km.attackers.push(s.attacker()?);
                             Some(())
@@ -745,15 +805,11 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The index after one or more ASCII digits starting at `i`.
-#[inline]
-fn digits_after(bytes: &[u8], mut i: usize) -> Option<usize> {
-    let start = i;
-    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    (i > start).then_some(i)
-}
+/// The powers of ten that `f64` holds exactly.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// A mask with the high bit set in every byte of `word` that ends a plain string run: `"`, `\`
 /// or a control character. Bytes above the first such byte may be flagged falsely (borrows
@@ -796,16 +852,48 @@ mod tests {
             Some(Number::Float(_))
         ));
         assert!(matches!(
-            classify("18446744073709551615"),
-            Some(Number::Unsigned(u64::MAX))
+            classify("9999999999999999999"),
+            Some(Number::Unsigned(9_999_999_999_999_999_999))
         ));
-        assert!(classify("18446744073709551616").is_none());
+        // Twenty digits and more are left to serde_json.
+        assert!(classify("18446744073709551615").is_none());
         assert!(matches!(classify("1.5e3"), Some(Number::Float(v)) if v == 1500.0));
         assert!(matches!(classify("1E+2"), Some(Number::Float(v)) if v == 100.0));
         for bad in [
             "01", "1.", ".5", "1e", "1e+", "-", "+1", "1.5.5", "1e400", "Infinity", "NaN",
         ] {
             assert!(classify(bad).is_none(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Decimals read on the fast path are bit for bit what a full parse gives, as are the
+        /// ones past it (long mantissas, large exponents).
+        #[test]
+        fn decimals_read_as_a_full_parse_reads_them(
+            negative in proptest::bool::ANY,
+            integer in "(0|[1-9][0-9]{0,20})",
+            fraction in proptest::option::of("[0-9]{1,20}"),
+            exponent in proptest::option::of(-350i32..350),
+            upper in proptest::bool::ANY,
+        ) {
+            let mut text = format!("{}{integer}", if negative { "-" } else { "" });
+            if let Some(f) = &fraction {
+                text = format!("{text}.{f}");
+            }
+            if let Some(e) = exponent {
+                text = format!("{text}{}{e}", if upper { "E" } else { "e" });
+            }
+            let serde: Result<f64, _> = serde_json::from_str(&text);
+            match classify(&text) {
+                Some(Number::Float(v)) => {
+                    proptest::prop_assert_eq!(v.to_bits(), serde.unwrap().to_bits(), "{}", text);
+                }
+                Some(Number::Unsigned(n)) => proptest::prop_assert_eq!(n as f64, serde.unwrap()),
+                Some(Number::Signed(n)) => proptest::prop_assert_eq!(n as f64, serde.unwrap()),
+                // Only what serde_json refuses, or integers of 20 digits and more.
+                None => proptest::prop_assert!(serde.is_err() || integer.len() >= 20, "{}", text),
+            }
         }
     }
 

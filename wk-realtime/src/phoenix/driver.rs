@@ -836,11 +836,11 @@ impl Driver {
         }
         let stale = self.machine.stale_dropped();
         // `killmail_update` payloads are decoded in the same pass as the frame.
-        let handled = self
-            .machine
-            .handle_text_fast(text, event::KILLMAIL_UPDATE, |payload| {
-                wk_types::decode::killmail_update(payload).ok()
-            });
+        let handled = self.machine.handle_text_fast(
+            text,
+            event::KILLMAIL_UPDATE,
+            wk_types::phoenix::FrameRef::killmail_update,
+        );
         if self.machine.stale_dropped() > stale {
             Shared::bump(&self.shared.stale_frames);
         }

@@ -348,6 +348,17 @@ fn split_agrees(text: &str) -> bool {
     assert_eq!(split.topic, frame.topic, "{text}");
     assert_eq!(split.event, frame.event, "{text}");
     assert_eq!(split.payload, frame.payload.get(), "{text}");
+    // The one-pass split of a `killmail_update` reads the same parts and payload.
+    if let Some(update) = FrameRef::killmail_update(text) {
+        assert_eq!(update.event, "killmail_update", "{text}");
+        assert_eq!(
+            (update.join_ref, update.msg_ref, update.topic),
+            (split.join_ref, split.msg_ref, split.topic),
+            "{text}"
+        );
+        let serde: KillmailUpdate = decode::from_str(split.payload).expect("read by the split");
+        assert_eq!(update.payload, serde, "{text}");
+    }
     true
 }
 
@@ -360,6 +371,11 @@ fn every_example_frame_splits_as_it_decodes() {
         .filter_map(|l| l.strip_prefix("<< ").or_else(|| l.strip_prefix(">> ")))
     {
         assert!(split_agrees(frame), "not split: {frame}");
+        assert_eq!(
+            FrameRef::killmail_update(frame).is_some(),
+            frame.contains(r#","killmail_update","#),
+            "{frame}"
+        );
         count += 1;
     }
     assert!(count >= 10, "only {count} frames");

@@ -326,7 +326,7 @@ fn the_example_session_replays() {
 fn the_fast_path_hands_back_typed_pushes_of_the_current_join_only() {
     let (mut m, now) = machine();
     let jr = joined(&mut m, now);
-    let decode = |p: &str| wk_types::decode::killmail_update(p).ok();
+    let decode = wk_types::phoenix::FrameRef::killmail_update;
     let update = |join: PushRef, kill: i64| {
         format!(
             r#"["{join}",null,"killmails:lobby","killmail_update",{{"killmails":[{{"killmail_id":{kill}}}],"system_id":30000142}}]"#
@@ -351,7 +351,7 @@ fn the_fast_path_hands_back_typed_pushes_of_the_current_join_only() {
             .is_none()
     );
     assert_eq!(m.stale_dropped(), stale + 1);
-    // A payload the decoder refuses takes the serde path and comes back raw, for its error.
+    // A payload the reader refuses takes the serde path and comes back raw, for its error.
     let bad = format!(
         r#"["{jr}",null,"killmails:lobby","killmail_update",{{"killmails":"x","system_id":1}}]"#
     );

@@ -8,7 +8,7 @@ use crate::{Killmail, KillmailRef};
 
 /// Decodes `bytes` as `T`, reporting the JSON path of the first value that does not fit.
 ///
-/// `T` may borrow from `bytes`, as [`KillmailRef`](crate::KillmailRef) does.
+/// `T` may borrow from `bytes`, as [`KillmailRef`] does; for killmails, [`killmail_ref`] is faster.
 ///
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
@@ -24,7 +24,7 @@ pub fn from_slice<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeEr
 
 /// Decodes `text` as `T`, reporting the JSON path of the first value that does not fit.
 ///
-/// `T` may borrow from `text`, as [`KillmailRef`](crate::KillmailRef) does.
+/// `T` may borrow from `text`, as [`KillmailRef`] does; for killmails, [`killmail_ref`] is faster.
 ///
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.

@@ -15,7 +15,9 @@
 //!
 //! Decoding follows PROTOCOL.md §2: absent keys and `null` are the same, unknown keys are ignored,
 //! money and coordinates are `f64` (so `1.0e4` parses), and ids are `i64`. Use [`decode`] for errors
-//! that name the JSON path of the bad value.
+//! that name the JSON path of the bad value; its [`decode::killmail_ref`], [`decode::killmail`] and
+//! [`decode::killmail_update`] read killmails with a hand-written reader, several times faster than
+//! serde alone, with the same results and errors.
 //!
 //! ```
 //! use wk_types::{decode, http::Envelope, http::KillList, KillmailShape};

@@ -3,14 +3,16 @@
 use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
+use super::burst::BurstRead;
 use super::client::Config;
 use crate::error::{ConnectError, Error};
 
 /// The socket type the driver owns.
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<BurstRead<TcpStream>>>;
 
 /// Small buffers: a killmail frame is a few KB, and thousands of idle connections should stay cheap.
 fn ws_config(config: &Config) -> WebSocketConfig {
@@ -52,19 +54,34 @@ fn tls(extra: &[Vec<u8>]) -> Result<Connector, Error> {
 }
 
 /// Connects and upgrades. `ws://` is plain TCP; `wss://` uses rustls with the webpki roots, or the
-/// TLS config the user supplied.
+/// TLS config the user supplied. Reads go through a [`BurstRead`] buffer.
 pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error> {
     let connector = match &config.tls {
         Some(custom) => Connector::Rustls(custom.clone()),
         None if url.starts_with("wss://") => tls(&config.extra_roots)?,
         None => Connector::Plain,
     };
-    let connecting = tokio_tungstenite::connect_async_tls_with_config(
-        url,
-        Some(ws_config(config)),
-        true,
-        Some(connector),
-    );
+    let connecting = async {
+        let request = url.into_client_request()?;
+        let uri = request.uri();
+        let tls = uri.scheme_str() == Some("wss");
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        // An IPv6 literal comes bracketed in the URL, and without brackets to the resolver.
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let tcp = TcpStream::connect((host, port)).await?;
+        tcp.set_nodelay(true)?;
+        tokio_tungstenite::client_async_tls_with_config(
+            request,
+            BurstRead::new(tcp),
+            Some(ws_config(config)),
+            Some(connector),
+        )
+        .await
+    };
     match tokio::time::timeout(config.connect_timeout, connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         Ok(Err(e)) => Err(Error::Connect(ConnectError::new(e))),

@@ -6,6 +6,8 @@
 pub mod machine;
 
 #[cfg(feature = "ws")]
+mod burst;
+#[cfg(feature = "ws")]
 mod client;
 #[cfg(feature = "ws")]
 mod connect;

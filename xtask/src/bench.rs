@@ -480,7 +480,15 @@ fn decode(bin: &Path, plan: Plan) -> Result<Vec<Metric>> {
             value: num(&r, "owned_mb_s")?,
             unit: "MB/s",
             baseline: num(&r, "serde_json_typed_mb_s")?,
-            baseline_name: "serde_json::from_slice::<Killmail> (no error path); value = the owned Killmail through wk_types::decode".to_owned(),
+            baseline_name: "serde_json::from_slice::<Killmail> (no error path); value = the owned Killmail through wk_types::decode::killmail".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "decode_killmail_serde_view",
+            value: num(&r, "serde_view_mb_s")?,
+            unit: "MB/s",
+            baseline: num(&r, "baseline")?,
+            baseline_name: "serde_json::Value; value = KillmailRef through serde alone (decode::from_slice), without the hand-written reader".to_owned(),
             goal: Goal::None,
         },
         Metric {

@@ -62,17 +62,17 @@ fn corpus(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Decodes the corpus with `wk_types::decode::from_slice` into `KillmailRef` (with `--owned`, into
-/// `Killmail`) for profilers: for `--secs` seconds, or exactly `--passes` times (for callgrind).
+/// Decodes the corpus with `wk_types::decode::killmail_ref` (with `--owned`, `decode::killmail`) for profilers: for `--secs` seconds, or exactly `--passes` times (for callgrind).
 pub(crate) fn decode_loop(args: &Args) -> Outcome {
     let docs = corpus(1_000);
     let owned = args.flag("owned");
     let pass = || {
         for d in &docs {
+            let text = std::str::from_utf8(d).expect("utf-8");
             if owned {
-                black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
+                black_box(wk_types::decode::killmail(text).expect("decodes"));
             } else {
-                black_box(wk_types::decode::from_slice::<KillmailRef<'_>>(d).expect("decodes"));
+                black_box(wk_types::decode::killmail_ref(text).expect("decodes"));
             }
         }
     };
@@ -92,17 +92,22 @@ pub(crate) fn decode_loop(args: &Args) -> Outcome {
     })))
 }
 
-/// `decode_killmail`: MB/s through `wk_types::decode::from_slice::<KillmailRef>` (strings borrowed
-/// from the input) against `serde_json::Value` on the same bytes. Notes: the owned `Killmail`
-/// through the same function and through plain `serde_json::from_slice`, and an ids-only skeleton.
+/// `decode_killmail`: MB/s through `wk_types::decode::killmail_ref` (UTF-8 check included; strings
+/// borrowed from the input) against `serde_json::Value` on the same bytes. Notes: the owned
+/// `Killmail` through `decode::killmail` and through plain `serde_json::from_slice`, `KillmailRef`
+/// through serde alone (`decode::from_slice`), and an ids-only skeleton.
 pub(crate) fn decode(args: &Args) -> Outcome {
     let docs = corpus(1_000);
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let (n, budget) = rounds(args);
     for d in &docs {
         // The skeleton must read the same corpus, or its figure means nothing.
-        let full = wk_types::decode::from_slice::<KillmailRef<'_>>(d)
-            .map_err(|e| format!("borrowed decode: {e}"))?;
+        let text = std::str::from_utf8(d).map_err(|e| format!("corpus: {e}"))?;
+        let full =
+            wk_types::decode::killmail_ref(text).map_err(|e| format!("borrowed decode: {e}"))?;
+        if full != wk_types::decode::from_slice::<KillmailRef<'_>>(d).map_err(|e| e.to_string())? {
+            return Err("the fast and serde decodes disagree".to_owned());
+        }
         let ids = serde_json::from_slice::<crate::skeleton::Skeleton>(d)
             .map_err(|e| format!("skeleton decode: {e}"))?;
         if full.attackers.len() != ids.attackers.len() || full.killmail_id.get() != ids.killmail_id
@@ -116,13 +121,18 @@ pub(crate) fn decode(args: &Args) -> Outcome {
         budget * n as u32,
         &mut [
             &mut each(|d| {
-                black_box(wk_types::decode::from_slice::<KillmailRef<'_>>(d).expect("decodes"));
+                let text = std::str::from_utf8(d).expect("utf-8");
+                black_box(wk_types::decode::killmail_ref(text).expect("decodes"));
             }),
             &mut each(|d| {
                 black_box(serde_json::from_slice::<serde_json::Value>(d).expect("decodes"));
             }),
             &mut each(|d| {
-                black_box(wk_types::decode::from_slice::<Killmail>(d).expect("decodes"));
+                let text = std::str::from_utf8(d).expect("utf-8");
+                black_box(wk_types::decode::killmail(text).expect("decodes"));
+            }),
+            &mut each(|d| {
+                black_box(wk_types::decode::from_slice::<KillmailRef<'_>>(d).expect("decodes"));
             }),
             &mut each(|d| {
                 black_box(serde_json::from_slice::<Killmail>(d).expect("decodes"));
@@ -135,7 +145,7 @@ pub(crate) fn decode(args: &Args) -> Outcome {
             }),
         ],
     );
-    let [view, value, owned, plain, skeleton] = rates[..] else {
+    let [view, value, owned, serde_view, plain, skeleton] = rates[..] else {
         unreachable!("one rate per pass")
     };
     let mb = |passes: f64| passes * bytes as f64 / 1e6;
@@ -143,6 +153,7 @@ pub(crate) fn decode(args: &Args) -> Outcome {
         "value": mb(view),
         "baseline": mb(value),
         "owned_mb_s": mb(owned),
+        "serde_view_mb_s": mb(serde_view),
         "serde_json_typed_mb_s": mb(plain),
         "skeleton_mb_s": mb(skeleton),
         "documents": docs.len(),

@@ -2,52 +2,20 @@
 //! with serde behind it) give exactly what `decode::from_str` gives, for every input: the same
 //! value, encoded the same, or the same error at the same path.
 
+use std::sync::LazyLock;
+
 use proptest::prelude::*;
 use serde_json::Value;
 use wk_types::phoenix::{Frame, FrameRef, KillmailUpdate};
 use wk_types::{Killmail, KillmailRef, decode};
 
-fn data(name: &str) -> String {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    std::fs::read_to_string(path).unwrap()
-}
-
-/// Every killmail object in the examples, as compact text.
-fn example_killmails() -> Vec<String> {
-    fn walk(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                if map.contains_key("killmail_id") {
-                    out.push(value.to_string());
-                }
-                map.values().for_each(|v| walk(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") {
-            walk(
-                &serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap(),
-                &mut found,
-            );
-        }
-    }
-    found
-}
+use crate::support::{example_frames, example_killmails};
 
 /// The payloads of the `killmail_update` frames in the examples, byte for byte as sent.
 fn example_updates() -> Vec<String> {
-    data("phoenix_frames.txt")
-        .lines()
-        .filter_map(|l| l.strip_prefix("<< "))
-        .filter(|l| l.contains(r#","killmail_update","#))
+    example_frames()
+        .iter()
+        .filter(|f| f.contains(r#","killmail_update","#))
         .map(|frame| {
             let value: Vec<&serde_json::value::RawValue> = serde_json::from_str(frame).unwrap();
             value[4].get().to_owned()
@@ -315,24 +283,38 @@ fn apply(text: &str, edit: &Edit) -> String {
     }
 }
 
+/// Example killmails and `killmail_update` payloads.
+static DOCS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut docs = example_killmails();
+    docs.extend(example_updates());
+    docs
+});
+
+/// Example frames.
+static FRAMES: LazyLock<Vec<String>> = LazyLock::new(example_frames);
+
+/// One of `examples`, edited a few times.
+fn edited(
+    examples: &'static LazyLock<Vec<String>>,
+    edits: std::ops::Range<usize>,
+) -> impl Strategy<Value = String> {
+    (
+        any::<prop::sample::Index>(),
+        prop::collection::vec(edit(), edits),
+    )
+        .prop_map(move |(pick, edits)| {
+            edits
+                .iter()
+                .fold(pick.get(examples).clone(), |text, e| apply(&text, e))
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     /// Example killmails and updates, each edited a few times, decode the same both ways.
     #[test]
-    fn edited_examples_decode_the_same(
-        pick in any::<prop::sample::Index>(),
-        edits in prop::collection::vec(edit(), 1..4),
-    ) {
-        static DOCS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-            let mut docs = example_killmails();
-            docs.extend(example_updates());
-            docs
-        });
-        let mut text = pick.get(&DOCS).clone();
-        for e in &edits {
-            text = apply(&text, e);
-        }
+    fn edited_examples_decode_the_same(text in edited(&DOCS, 1..4)) {
         agree(&text);
     }
 }
@@ -364,12 +346,8 @@ fn split_agrees(text: &str) -> bool {
 
 #[test]
 fn every_example_frame_splits_as_it_decodes() {
-    let frames = data("phoenix_frames.txt");
     let mut count = 0;
-    for frame in frames
-        .lines()
-        .filter_map(|l| l.strip_prefix("<< ").or_else(|| l.strip_prefix(">> ")))
-    {
+    for frame in &example_frames() {
         assert!(split_agrees(frame), "not split: {frame}");
         assert_eq!(
             FrameRef::killmail_update(frame).is_some(),
@@ -405,21 +383,7 @@ proptest! {
 
     /// Edited example frames split (when they do) into what `Frame::decode` reads.
     #[test]
-    fn edited_frames_split_as_they_decode(
-        pick in any::<prop::sample::Index>(),
-        edits in prop::collection::vec(edit(), 1..3),
-    ) {
-        static FRAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-            data("phoenix_frames.txt")
-                .lines()
-                .filter_map(|l| l.strip_prefix("<< ").or_else(|| l.strip_prefix(">> ")))
-                .map(str::to_owned)
-                .collect()
-        });
-        let mut text = pick.get(&FRAMES).clone();
-        for e in &edits {
-            text = apply(&text, e);
-        }
+    fn edited_frames_split_as_they_decode(text in edited(&FRAMES, 1..3)) {
         split_agrees(&text);
     }
 }

@@ -2,22 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
 use wk_types::{Killmail, KillmailRef, decode};
-
-/// Every object in `value` that is a killmail (it has a `killmail_id`), as JSON text.
-fn killmails_in(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if map.contains_key("killmail_id") {
-                out.push(value.to_string());
-            }
-            map.values().for_each(|v| killmails_in(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| killmails_in(v, out)),
-        _ => {}
-    }
-}
 
 /// The view and the owned type agree: same content, same encoding, same accessors.
 fn assert_same(text: &str) {
@@ -40,15 +25,7 @@ fn assert_same(text: &str) {
 
 #[test]
 fn every_killmail_in_the_examples_decodes_the_same_borrowed() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            killmails_in(&value, &mut found);
-        }
-    }
+    let found = crate::support::example_killmails();
     // Canonical, stored (with ESI records and items) and reference killmails are all among them.
     assert!(found.len() >= 15, "only {} killmails found", found.len());
     for text in &found {

@@ -6,3 +6,4 @@ mod fast_decode;
 mod killmail_ref;
 mod malformed;
 mod roundtrip;
+mod support;

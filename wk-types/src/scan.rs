@@ -10,7 +10,8 @@
 //!
 //! So this module never decides what is valid: for any input, it either returns exactly what the
 //! serde derive of the target type returns, or steps aside. The differential tests in
-//! `tests/it/scan.rs`, the proptests and the `json_decode` fuzz target hold it to that.
+//! `tests/it/fast_decode.rs`, the proptests below and the `json_decode` and `phoenix_frame` fuzz
+//! targets hold it to that.
 
 use std::borrow::Cow;
 

@@ -63,16 +63,7 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
     };
     let connecting = async {
         let request = url.into_client_request()?;
-        let uri = request.uri();
-        let tls = uri.scheme_str() == Some("wss");
-        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        // An IPv6 literal comes bracketed in the URL, and without brackets to the resolver.
-        let host = uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let tcp = TcpStream::connect((host, port)).await?;
+        let tcp = TcpStream::connect(address(request.uri())).await?;
         tcp.set_nodelay(true)?;
         tokio_tungstenite::client_async_tls_with_config(
             request,
@@ -89,5 +80,41 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
             std::io::ErrorKind::TimedOut,
             "connect timed out",
         )))),
+    }
+}
+
+/// The host and port to dial for a `ws://` or `wss://` URI. An IPv6 literal comes bracketed in
+/// the URI, and goes to the resolver without brackets.
+fn address(uri: &http::Uri) -> (&str, u16) {
+    let tls = uri.scheme_str() == Some("wss");
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let host = uri.host().unwrap_or_default();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    (host, port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address;
+
+    #[test]
+    fn addresses_take_default_ports_and_lose_ipv6_brackets() {
+        let cases = [
+            ("ws://127.0.0.1:4000/socket/websocket", ("127.0.0.1", 4000)),
+            ("ws://[::1]:4000/socket/websocket", ("::1", 4000)),
+            ("wss://[::1]/socket/websocket", ("::1", 443)),
+            (
+                "wss://kills.example/socket/websocket?vsn=2.0.0",
+                ("kills.example", 443),
+            ),
+            ("ws://kills.example/socket/websocket", ("kills.example", 80)),
+        ];
+        for (url, want) in cases {
+            let uri: http::Uri = url.parse().unwrap();
+            assert_eq!(address(&uri), want, "{url}");
+        }
     }
 }

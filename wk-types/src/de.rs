@@ -91,15 +91,18 @@ where
                 .map_err(|_| E::custom("integer out of range"))
         }
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            // The range check keeps the cast exact: every whole f64 in it is an i64.
-            if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                Ok(Some(v as i64))
-            } else {
-                Err(E::custom(format!("expected a whole number, got {v}")))
-            }
+            whole(v)
+                .map(Some)
+                .ok_or_else(|| E::custom(format!("expected a whole number, got {v}")))
         }
     }
     deserializer.deserialize_option(Visitor)
+}
+
+/// `v` as an integer if it is a whole number in the range where that is exact (`7.0` is 7).
+pub(crate) fn whole(v: f64) -> Option<i64> {
+    // The range check keeps the cast exact: every whole f64 in it is an i64.
+    (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
 }
 
 /// JSON Schema snippets for types whose schema schemars cannot derive.

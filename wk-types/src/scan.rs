@@ -30,18 +30,20 @@ const MAX_DEPTH: u32 = 32;
 
 /// A killmail, its strings borrowed from `text`, or `None` to ask serde.
 pub(crate) fn killmail_ref(text: &str) -> Option<KillmailRef<'_>> {
-    let mut scan = Scan::new(text);
-    let killmail = scan.killmail()?;
-    scan.end()?;
-    Some(killmail)
+    whole(text, Scan::killmail)
 }
 
 /// A `killmail_update` payload with owned killmails, or `None` to ask serde.
 pub(crate) fn killmail_update(text: &str) -> Option<KillmailUpdate> {
+    whole(text, Scan::killmail_update)
+}
+
+/// `text` read by `read`, with nothing but whitespace after it.
+fn whole<'a, T>(text: &'a str, read: impl FnOnce(&mut Scan<'a>) -> Option<T>) -> Option<T> {
     let mut scan = Scan::new(text);
-    let update = scan.killmail_update()?;
+    let value = read(&mut scan)?;
     scan.end()?;
-    Some(update)
+    Some(value)
 }
 
 /// A V2 frame of exactly five elements split into its parts, its payload read by `payload`
@@ -71,6 +73,76 @@ pub(crate) fn frame<'a, P>(
         payload,
     })
 }
+
+/// Reads a field that victims and attackers both have (ids, names and ESI records) into `$party`,
+/// with duplicate bits from [`PARTY_BITS`] up; skips any other key. The readers match their own
+/// fields first, on bits below it.
+macro_rules! party_field {
+    ($s:ident, $key:ident, $seen:ident, $party:ident) => {
+        match $key {
+            "character_id" => {
+                $seen.once(PARTY_BITS)?;
+                $party.character_id = $s.opt(Self::i64)?.map(CharacterId::new);
+            }
+            "corporation_id" => {
+                $seen.once(PARTY_BITS + 1)?;
+                $party.corporation_id = $s.opt(Self::i64)?.map(CorporationId::new);
+            }
+            "alliance_id" => {
+                $seen.once(PARTY_BITS + 2)?;
+                $party.alliance_id = $s.opt(Self::i64)?.map(AllianceId::new);
+            }
+            "faction_id" => {
+                $seen.once(PARTY_BITS + 3)?;
+                $party.faction_id = $s.opt(Self::i64)?.map(FactionId::new);
+            }
+            "ship_type_id" => {
+                $seen.once(PARTY_BITS + 4)?;
+                $party.ship_type_id = $s.opt(Self::i64)?.map(TypeId::new);
+            }
+            "character_name" => {
+                $seen.once(PARTY_BITS + 5)?;
+                $party.character_name = $s.opt(Self::text)?;
+            }
+            "ship_name" => {
+                $seen.once(PARTY_BITS + 6)?;
+                $party.ship_name = $s.opt(Self::text)?;
+            }
+            "corporation_name" => {
+                $seen.once(PARTY_BITS + 7)?;
+                $party.corporation_name = $s.opt(Self::text)?;
+            }
+            "corporation_ticker" => {
+                $seen.once(PARTY_BITS + 8)?;
+                $party.corporation_ticker = $s.opt(Self::text)?;
+            }
+            "alliance_name" => {
+                $seen.once(PARTY_BITS + 9)?;
+                $party.alliance_name = $s.opt(Self::text)?;
+            }
+            "alliance_ticker" => {
+                $seen.once(PARTY_BITS + 10)?;
+                $party.alliance_ticker = $s.opt(Self::text)?;
+            }
+            "character" => {
+                $seen.once(PARTY_BITS + 11)?;
+                $party.character = $s.serde()?;
+            }
+            "corporation" => {
+                $seen.once(PARTY_BITS + 12)?;
+                $party.corporation = $s.serde()?;
+            }
+            "alliance" => {
+                $seen.once(PARTY_BITS + 13)?;
+                $party.alliance = $s.serde()?;
+            }
+            _ => $s.skip()?,
+        }
+    };
+}
+
+/// The first duplicate bit of the fields [`party_field!`] reads.
+const PARTY_BITS: u32 = 8;
 
 /// Which of a struct's fields have been read, to step aside on a duplicate (serde's error).
 struct Seen(u32);
@@ -344,8 +416,7 @@ impl<'a> Scan<'a> {
         match self.number()? {
             Number::Unsigned(n) => i64::try_from(n).ok(),
             Number::Signed(n) => Some(n),
-            Number::Float(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Some(v as i64),
-            Number::Float(_) => None,
+            Number::Float(v) => crate::de::whole(v),
         }
     }
 
@@ -563,75 +634,19 @@ impl<'a> Scan<'a> {
         let mut seen = Seen(0);
         self.object(|s, key| {
             match key {
-                "character_id" => {
-                    seen.once(0)?;
-                    v.character_id = s.opt(Self::i64)?.map(CharacterId::new);
-                }
-                "corporation_id" => {
-                    seen.once(1)?;
-                    v.corporation_id = s.opt(Self::i64)?.map(CorporationId::new);
-                }
-                "alliance_id" => {
-                    seen.once(2)?;
-                    v.alliance_id = s.opt(Self::i64)?.map(AllianceId::new);
-                }
-                "faction_id" => {
-                    seen.once(3)?;
-                    v.faction_id = s.opt(Self::i64)?.map(FactionId::new);
-                }
-                "ship_type_id" => {
-                    seen.once(4)?;
-                    v.ship_type_id = s.opt(Self::i64)?.map(TypeId::new);
-                }
                 "damage_taken" => {
-                    seen.once(5)?;
+                    seen.once(0)?;
                     v.damage_taken = s.opt(Self::i64)?.unwrap_or_default();
                 }
                 "position" => {
-                    seen.once(6)?;
+                    seen.once(1)?;
                     v.position = s.opt(Self::position)?;
                 }
-                "character_name" => {
-                    seen.once(7)?;
-                    v.character_name = s.opt(Self::text)?;
-                }
-                "ship_name" => {
-                    seen.once(8)?;
-                    v.ship_name = s.opt(Self::text)?;
-                }
-                "corporation_name" => {
-                    seen.once(9)?;
-                    v.corporation_name = s.opt(Self::text)?;
-                }
-                "corporation_ticker" => {
-                    seen.once(10)?;
-                    v.corporation_ticker = s.opt(Self::text)?;
-                }
-                "alliance_name" => {
-                    seen.once(11)?;
-                    v.alliance_name = s.opt(Self::text)?;
-                }
-                "alliance_ticker" => {
-                    seen.once(12)?;
-                    v.alliance_ticker = s.opt(Self::text)?;
-                }
                 "items" => {
-                    seen.once(13)?;
+                    seen.once(2)?;
                     v.items = s.serde::<Option<_>>()?.unwrap_or_default();
                 }
-                "character" => {
-                    seen.once(14)?;
-                    v.character = s.serde()?;
-                }
-                "corporation" => {
-                    seen.once(15)?;
-                    v.corporation = s.serde()?;
-                }
-                "alliance" => {
-                    seen.once(16)?;
-                    v.alliance = s.serde()?;
-                }
-                _ => s.skip()?,
+                _ => party_field!(s, key, seen, v),
             }
             Some(())
         })?;
@@ -643,79 +658,23 @@ impl<'a> Scan<'a> {
         let mut seen = Seen(0);
         self.object(|s, key| {
             match key {
-                "character_id" => {
-                    seen.once(0)?;
-                    a.character_id = s.opt(Self::i64)?.map(CharacterId::new);
-                }
-                "corporation_id" => {
-                    seen.once(1)?;
-                    a.corporation_id = s.opt(Self::i64)?.map(CorporationId::new);
-                }
-                "alliance_id" => {
-                    seen.once(2)?;
-                    a.alliance_id = s.opt(Self::i64)?.map(AllianceId::new);
-                }
-                "faction_id" => {
-                    seen.once(3)?;
-                    a.faction_id = s.opt(Self::i64)?.map(FactionId::new);
-                }
-                "ship_type_id" => {
-                    seen.once(4)?;
-                    a.ship_type_id = s.opt(Self::i64)?.map(TypeId::new);
-                }
                 "weapon_type_id" => {
-                    seen.once(5)?;
+                    seen.once(0)?;
                     a.weapon_type_id = s.opt(Self::i64)?.map(TypeId::new);
                 }
                 "damage_done" => {
-                    seen.once(6)?;
+                    seen.once(1)?;
                     a.damage_done = s.opt(Self::i64)?.unwrap_or_default();
                 }
                 "final_blow" => {
-                    seen.once(7)?;
+                    seen.once(2)?;
                     a.final_blow = s.opt(Self::bool)?.unwrap_or_default();
                 }
                 "security_status" => {
-                    seen.once(8)?;
+                    seen.once(3)?;
                     a.security_status = s.opt(Self::f64)?.unwrap_or_default();
                 }
-                "character_name" => {
-                    seen.once(9)?;
-                    a.character_name = s.opt(Self::text)?;
-                }
-                "ship_name" => {
-                    seen.once(10)?;
-                    a.ship_name = s.opt(Self::text)?;
-                }
-                "corporation_name" => {
-                    seen.once(11)?;
-                    a.corporation_name = s.opt(Self::text)?;
-                }
-                "corporation_ticker" => {
-                    seen.once(12)?;
-                    a.corporation_ticker = s.opt(Self::text)?;
-                }
-                "alliance_name" => {
-                    seen.once(13)?;
-                    a.alliance_name = s.opt(Self::text)?;
-                }
-                "alliance_ticker" => {
-                    seen.once(14)?;
-                    a.alliance_ticker = s.opt(Self::text)?;
-                }
-                "character" => {
-                    seen.once(15)?;
-                    a.character = s.serde()?;
-                }
-                "corporation" => {
-                    seen.once(16)?;
-                    a.corporation = s.serde()?;
-                }
-                "alliance" => {
-                    seen.once(17)?;
-                    a.alliance = s.serde()?;
-                }
-                _ => s.skip()?,
+                _ => party_field!(s, key, seen, a),
             }
             Some(())
         })?;

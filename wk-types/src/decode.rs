@@ -71,8 +71,8 @@ pub fn killmail_ref(text: &str) -> Result<KillmailRef<'_>, DecodeError> {
 /// # Errors
 /// A [`DecodeError`] naming the path, the reason and the position in the input.
 pub fn killmail(text: &str) -> Result<Killmail, DecodeError> {
-    match crate::scan::killmail_ref(text) {
-        Some(killmail) => Ok(killmail.into_owned()),
+    match crate::scan::killmail(text) {
+        Some(killmail) => Ok(killmail),
         None => from_str(text),
     }
 }

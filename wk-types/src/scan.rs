@@ -13,8 +13,6 @@
 //! `tests/it/fast_decode.rs`, the proptests below and the `json_decode` and `phoenix_frame` fuzz
 //! targets hold it to that.
 
-use std::borrow::Cow;
-
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -23,7 +21,7 @@ use crate::ids::{
 };
 use crate::killmail_ref::{AttackerRef, KillmailRef, VictimRef, ZkbRef};
 use crate::phoenix::{FrameRef, KillmailUpdate};
-use crate::{Killmail, Position};
+use crate::{Attacker, Killmail, Position, Victim, Zkb};
 
 /// Nesting deeper than this is left to serde (whose own limit is 128).
 const MAX_DEPTH: u32 = 32;
@@ -31,6 +29,11 @@ const MAX_DEPTH: u32 = 32;
 /// A killmail, its strings borrowed from `text`, or `None` to ask serde.
 pub(crate) fn killmail_ref(text: &str) -> Option<KillmailRef<'_>> {
     whole(text, Scan::killmail)
+}
+
+/// An owned killmail, read directly (no view built and converted), or `None` to ask serde.
+pub(crate) fn killmail(text: &str) -> Option<Killmail> {
+    whole(text, Scan::killmail_owned)
 }
 
 /// A `killmail_update` payload with owned killmails, or `None` to ask serde.
@@ -141,6 +144,219 @@ macro_rules! party_field {
     };
 }
 
+/// The readers of one family of killmail types. The borrowed view and the owned form have the
+/// same fields and the same rules and differ only in how they hold strings, which [`Scan::text`]
+/// converts to either; reading the owned form directly saves building the view and moving it.
+macro_rules! killmail_readers {
+    (
+        $killmail:ident: $Killmail:ty,
+        $victim:ident: $Victim:ty,
+        $attacker:ident, $attacker_into:ident: $Attacker:ty,
+        $zkb:ident: $Zkb:ty $(,)?
+    ) => {
+        fn $killmail(&mut self) -> Option<$Killmail> {
+            let mut km = <$Killmail>::default();
+            let mut id = None;
+            let mut seen = Seen(0);
+            self.object(|s, key| {
+                match key {
+                    "killmail_id" => {
+                        seen.once(0)?;
+                        id = Some(KillmailId::new(s.i64()?));
+                    }
+                    "kill_time" => {
+                        seen.once(1)?;
+                        km.kill_time = s.opt(Self::timestamp)?;
+                    }
+                    "system_id" => {
+                        seen.once(2)?;
+                        km.system_id = s.opt(Self::i64)?.map(SystemId::new);
+                    }
+                    "victim" => {
+                        seen.once(3)?;
+                        km.victim = s.opt(Self::$victim)?;
+                    }
+                    "attackers" => {
+                        seen.once(4)?;
+                        if !s.null()? {
+                            // Sorted keys put `attacker_count` first: a good size hint.
+                            let hint = km.attacker_count.unwrap_or(0).clamp(0, 64);
+                            km.attackers.reserve(usize::try_from(hint).unwrap_or(0));
+                            s.array(|s| {
+                                // Read in place: an attacker is too big to move cheaply.
+                                km.attackers.push(<$Attacker>::default());
+                                s.$attacker_into(km.attackers.last_mut()?)
+                            })?;
+                        }
+                    }
+                    "zkb" => {
+                        seen.once(5)?;
+                        km.zkb = s.opt(Self::$zkb)?;
+                    }
+                    "attacker_count" => {
+                        seen.once(6)?;
+                        km.attacker_count = s.opt(Self::i64)?;
+                    }
+                    "solar_system_name" => {
+                        seen.once(7)?;
+                        km.solar_system_name = s.opt(Self::text)?;
+                    }
+                    "moon_id" => {
+                        seen.once(8)?;
+                        km.moon_id = s.opt(Self::i64)?;
+                    }
+                    "war_id" => {
+                        seen.once(9)?;
+                        km.war_id = s.opt(Self::i64)?;
+                    }
+                    "total_value" => {
+                        seen.once(10)?;
+                        km.total_value = s.opt(Self::f64)?;
+                    }
+                    "npc" => {
+                        seen.once(11)?;
+                        km.npc = s.opt(Self::bool)?;
+                    }
+                    "total_damage" => {
+                        seen.once(12)?;
+                        km.total_damage = s.opt(Self::i64)?;
+                    }
+                    "involved_parties" => {
+                        seen.once(13)?;
+                        km.involved_parties = s.opt(Self::i64)?;
+                    }
+                    "final_blow_attacker" => {
+                        seen.once(14)?;
+                        km.final_blow_attacker = s.opt(Self::$attacker)?.map(Box::new);
+                    }
+                    _ => s.skip()?,
+                }
+                Some(())
+            })?;
+            km.killmail_id = id?;
+            Some(km)
+        }
+
+        fn $victim(&mut self) -> Option<$Victim> {
+            let mut v = <$Victim>::default();
+            let mut seen = Seen(0);
+            self.object(|s, key| {
+                match key {
+                    "damage_taken" => {
+                        seen.once(0)?;
+                        v.damage_taken = s.opt(Self::i64)?.unwrap_or_default();
+                    }
+                    "position" => {
+                        seen.once(1)?;
+                        v.position = s.opt(Self::position)?;
+                    }
+                    "items" => {
+                        seen.once(2)?;
+                        v.items = s.serde::<Option<_>>()?.unwrap_or_default();
+                    }
+                    _ => party_field!(s, key, seen, v),
+                }
+                Some(())
+            })?;
+            Some(v)
+        }
+
+        fn $attacker(&mut self) -> Option<$Attacker> {
+            let mut a = <$Attacker>::default();
+            self.$attacker_into(&mut a)?;
+            Some(a)
+        }
+
+        /// An attacker read into `a`, which starts as the default.
+        fn $attacker_into(&mut self, a: &mut $Attacker) -> Option<()> {
+            let mut seen = Seen(0);
+            self.object(|s, key| {
+                match key {
+                    "weapon_type_id" => {
+                        seen.once(0)?;
+                        a.weapon_type_id = s.opt(Self::i64)?.map(TypeId::new);
+                    }
+                    "damage_done" => {
+                        seen.once(1)?;
+                        a.damage_done = s.opt(Self::i64)?.unwrap_or_default();
+                    }
+                    "final_blow" => {
+                        seen.once(2)?;
+                        a.final_blow = s.opt(Self::bool)?.unwrap_or_default();
+                    }
+                    "security_status" => {
+                        seen.once(3)?;
+                        a.security_status = s.opt(Self::f64)?.unwrap_or_default();
+                    }
+                    _ => party_field!(s, key, seen, a),
+                }
+                Some(())
+            })
+        }
+
+        fn $zkb(&mut self) -> Option<$Zkb> {
+            let mut z = <$Zkb>::default();
+            let mut seen = Seen(0);
+            self.object(|s, key| {
+                match key {
+                    "hash" => {
+                        seen.once(0)?;
+                        z.hash = s.opt(Self::text)?;
+                    }
+                    "locationID" => {
+                        seen.once(1)?;
+                        z.location_id = s.opt(Self::i64)?.map(LocationId::new);
+                    }
+                    "fittedValue" => {
+                        seen.once(2)?;
+                        z.fitted_value = s.opt(Self::f64)?;
+                    }
+                    "droppedValue" => {
+                        seen.once(3)?;
+                        z.dropped_value = s.opt(Self::f64)?;
+                    }
+                    "destroyedValue" => {
+                        seen.once(4)?;
+                        z.destroyed_value = s.opt(Self::f64)?;
+                    }
+                    "totalValue" => {
+                        seen.once(5)?;
+                        z.total_value = s.opt(Self::f64)?;
+                    }
+                    "points" => {
+                        seen.once(6)?;
+                        z.points = s.opt(Self::lenient_i64)?;
+                    }
+                    "npc" => {
+                        seen.once(7)?;
+                        z.npc = s.opt(Self::bool)?.unwrap_or_default();
+                    }
+                    "solo" => {
+                        seen.once(8)?;
+                        z.solo = s.opt(Self::bool)?.unwrap_or_default();
+                    }
+                    "awox" => {
+                        seen.once(9)?;
+                        z.awox = s.opt(Self::bool)?.unwrap_or_default();
+                    }
+                    "labels" => {
+                        seen.once(10)?;
+                        if !s.null()? {
+                            s.array(|s| {
+                                z.labels.push(s.text()?);
+                                Some(())
+                            })?;
+                        }
+                    }
+                    _ => s.skip()?,
+                }
+                Some(())
+            })?;
+            Some(z)
+        }
+    };
+}
+
 /// The first duplicate bit of the fields [`party_field!`] reads.
 const PARTY_BITS: u32 = 8;
 
@@ -188,6 +404,15 @@ impl<'a> Scan<'a> {
     /// The next byte that is not whitespace, not consumed.
     #[inline]
     fn peek(&mut self) -> Option<u8> {
+        // Every JSON whitespace byte is below `!`: compact text costs one comparison.
+        match self.text.as_bytes().get(self.pos) {
+            Some(&b) if b > b' ' => Some(b),
+            _ => self.peek_past_whitespace(),
+        }
+    }
+
+    #[cold]
+    fn peek_past_whitespace(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         while let Some(&b) = bytes.get(self.pos) {
             match b {
@@ -301,12 +526,7 @@ impl<'a> Scan<'a> {
         let mut magnitude: u64 = 0;
         match bytes.get(i)? {
             b'0' => i += 1,
-            b'1'..=b'9' => {
-                while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
-                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-                    i += 1;
-                }
-            }
+            b'1'..=b'9' => (magnitude, i) = digit_run(bytes, i, 0),
             _ => return None,
         }
         if matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
@@ -344,11 +564,7 @@ impl<'a> Scan<'a> {
         let mut scale = 0;
         if bytes.get(i) == Some(&b'.') {
             let fraction = i + 1;
-            i = fraction;
-            while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-                i += 1;
-            }
+            (mantissa, i) = digit_run(bytes, fraction, mantissa);
             if i == fraction {
                 return None;
             }
@@ -424,8 +640,9 @@ impl<'a> Scan<'a> {
         self.str()?.parse().ok()
     }
 
-    fn text(&mut self) -> Option<Cow<'a, str>> {
-        self.str().map(Cow::Borrowed)
+    /// A string as the target type holds it: borrowed (`Cow`) or copied (`String`).
+    fn text<T: From<&'a str>>(&mut self) -> Option<T> {
+        self.str().map(T::from)
     }
 
     fn enter(&mut self) -> Option<()> {
@@ -525,7 +742,7 @@ impl<'a> Scan<'a> {
                     seen.once(1)?;
                     if !s.null()? {
                         s.array(|s| {
-                            killmails.push(Killmail::from(s.killmail()?));
+                            killmails.push(s.killmail_owned()?);
                             Some(())
                         })?;
                     }
@@ -547,200 +764,19 @@ impl<'a> Scan<'a> {
         ))
     }
 
-    fn killmail(&mut self) -> Option<KillmailRef<'a>> {
-        let mut km = KillmailRef::default();
-        let mut id = None;
-        let mut seen = Seen(0);
-        self.object(|s, key| {
-            match key {
-                "killmail_id" => {
-                    seen.once(0)?;
-                    id = Some(KillmailId::new(s.i64()?));
-                }
-                "kill_time" => {
-                    seen.once(1)?;
-                    km.kill_time = s.opt(Self::timestamp)?;
-                }
-                "system_id" => {
-                    seen.once(2)?;
-                    km.system_id = s.opt(Self::i64)?.map(SystemId::new);
-                }
-                "victim" => {
-                    seen.once(3)?;
-                    km.victim = s.opt(Self::victim)?;
-                }
-                "attackers" => {
-                    seen.once(4)?;
-                    if !s.null()? {
-                        // Sorted keys put `attacker_count` first: a good size hint.
-                        let hint = km.attacker_count.unwrap_or(0).clamp(0, 64);
-                        km.attackers.reserve(usize::try_from(hint).unwrap_or(0));
-                        s.array(|s| {
-                            km.attackers.push(s.attacker()?);
-                            Some(())
-                        })?;
-                    }
-                }
-                "zkb" => {
-                    seen.once(5)?;
-                    km.zkb = s.opt(Self::zkb)?;
-                }
-                "attacker_count" => {
-                    seen.once(6)?;
-                    km.attacker_count = s.opt(Self::i64)?;
-                }
-                "solar_system_name" => {
-                    seen.once(7)?;
-                    km.solar_system_name = s.opt(Self::text)?;
-                }
-                "moon_id" => {
-                    seen.once(8)?;
-                    km.moon_id = s.opt(Self::i64)?;
-                }
-                "war_id" => {
-                    seen.once(9)?;
-                    km.war_id = s.opt(Self::i64)?;
-                }
-                "total_value" => {
-                    seen.once(10)?;
-                    km.total_value = s.opt(Self::f64)?;
-                }
-                "npc" => {
-                    seen.once(11)?;
-                    km.npc = s.opt(Self::bool)?;
-                }
-                "total_damage" => {
-                    seen.once(12)?;
-                    km.total_damage = s.opt(Self::i64)?;
-                }
-                "involved_parties" => {
-                    seen.once(13)?;
-                    km.involved_parties = s.opt(Self::i64)?;
-                }
-                "final_blow_attacker" => {
-                    seen.once(14)?;
-                    km.final_blow_attacker = s.opt(Self::attacker)?.map(Box::new);
-                }
-                _ => s.skip()?,
-            }
-            Some(())
-        })?;
-        km.killmail_id = id?;
-        Some(km)
-    }
+    killmail_readers!(
+        killmail: KillmailRef<'a>,
+        victim: VictimRef<'a>,
+        attacker, attacker_into: AttackerRef<'a>,
+        zkb: ZkbRef<'a>,
+    );
 
-    fn victim(&mut self) -> Option<VictimRef<'a>> {
-        let mut v = VictimRef::default();
-        let mut seen = Seen(0);
-        self.object(|s, key| {
-            match key {
-                "damage_taken" => {
-                    seen.once(0)?;
-                    v.damage_taken = s.opt(Self::i64)?.unwrap_or_default();
-                }
-                "position" => {
-                    seen.once(1)?;
-                    v.position = s.opt(Self::position)?;
-                }
-                "items" => {
-                    seen.once(2)?;
-                    v.items = s.serde::<Option<_>>()?.unwrap_or_default();
-                }
-                _ => party_field!(s, key, seen, v),
-            }
-            Some(())
-        })?;
-        Some(v)
-    }
-
-    fn attacker(&mut self) -> Option<AttackerRef<'a>> {
-        let mut a = AttackerRef::default();
-        let mut seen = Seen(0);
-        self.object(|s, key| {
-            match key {
-                "weapon_type_id" => {
-                    seen.once(0)?;
-                    a.weapon_type_id = s.opt(Self::i64)?.map(TypeId::new);
-                }
-                "damage_done" => {
-                    seen.once(1)?;
-                    a.damage_done = s.opt(Self::i64)?.unwrap_or_default();
-                }
-                "final_blow" => {
-                    seen.once(2)?;
-                    a.final_blow = s.opt(Self::bool)?.unwrap_or_default();
-                }
-                "security_status" => {
-                    seen.once(3)?;
-                    a.security_status = s.opt(Self::f64)?.unwrap_or_default();
-                }
-                _ => party_field!(s, key, seen, a),
-            }
-            Some(())
-        })?;
-        Some(a)
-    }
-
-    fn zkb(&mut self) -> Option<ZkbRef<'a>> {
-        let mut z = ZkbRef::default();
-        let mut seen = Seen(0);
-        self.object(|s, key| {
-            match key {
-                "hash" => {
-                    seen.once(0)?;
-                    z.hash = s.opt(Self::text)?;
-                }
-                "locationID" => {
-                    seen.once(1)?;
-                    z.location_id = s.opt(Self::i64)?.map(LocationId::new);
-                }
-                "fittedValue" => {
-                    seen.once(2)?;
-                    z.fitted_value = s.opt(Self::f64)?;
-                }
-                "droppedValue" => {
-                    seen.once(3)?;
-                    z.dropped_value = s.opt(Self::f64)?;
-                }
-                "destroyedValue" => {
-                    seen.once(4)?;
-                    z.destroyed_value = s.opt(Self::f64)?;
-                }
-                "totalValue" => {
-                    seen.once(5)?;
-                    z.total_value = s.opt(Self::f64)?;
-                }
-                "points" => {
-                    seen.once(6)?;
-                    z.points = s.opt(Self::lenient_i64)?;
-                }
-                "npc" => {
-                    seen.once(7)?;
-                    z.npc = s.opt(Self::bool)?.unwrap_or_default();
-                }
-                "solo" => {
-                    seen.once(8)?;
-                    z.solo = s.opt(Self::bool)?.unwrap_or_default();
-                }
-                "awox" => {
-                    seen.once(9)?;
-                    z.awox = s.opt(Self::bool)?.unwrap_or_default();
-                }
-                "labels" => {
-                    seen.once(10)?;
-                    if !s.null()? {
-                        s.array(|s| {
-                            z.labels.push(s.text()?);
-                            Some(())
-                        })?;
-                    }
-                }
-                _ => s.skip()?,
-            }
-            Some(())
-        })?;
-        Some(z)
-    }
+    killmail_readers!(
+        killmail_owned: Killmail,
+        victim_owned: Victim,
+        attacker_owned, attacker_owned_into: Attacker,
+        zkb_owned: Zkb,
+    );
 
     fn position(&mut self) -> Option<Position> {
         let [mut x, mut y, mut z] = [None; 3];
@@ -764,6 +800,60 @@ impl<'a> Scan<'a> {
         })
     }
 }
+
+/// The run of ASCII digits at `i` appended to `value` (wrapping past `u64`), and the index after
+/// it. Eight digits at a time while eight bytes are left.
+#[inline]
+fn digit_run(bytes: &[u8], mut i: usize, mut value: u64) -> (u64, usize) {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let (n, run) = eight_digits(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        value = value.wrapping_mul(POWERS_OF_TEN_U64[n]).wrapping_add(run);
+        i += n;
+        if n < 8 {
+            return (value, i);
+        }
+    }
+    while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        i += 1;
+    }
+    (value, i)
+}
+
+/// How many of `word`'s bytes, from the lowest (the first in the text), are ASCII digits, and
+/// the number they spell.
+#[inline]
+fn eight_digits(word: u64) -> (usize, u64) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Digits become 0..=9; a byte is anything else when its low seven bits plus 0x76 reach the
+    // high bit (no carry leaves a byte) or its own high bit is set.
+    let values = word ^ (ONES * u64::from(b'0'));
+    let other = (((values & !HIGHS).wrapping_add(ONES * 0x76)) | values) & HIGHS;
+    let n = (other.trailing_zeros() / 8) as usize;
+    if n == 0 {
+        return (0, 0);
+    }
+    // The `n` digits moved to the high bytes, zeros below them: the same number in eight digits,
+    // the first in the lowest byte. Then pairs, fours and the eight are combined in place.
+    let v = values << (64 - 8 * n);
+    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    (n, v.wrapping_mul(10_000 << 32 | 1) >> 32)
+}
+
+/// `10^n` for the digit counts [`eight_digits`] returns.
+const POWERS_OF_TEN_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// The powers of ten that `f64` holds exactly.
 const POWERS_OF_TEN: [f64; 23] = [
@@ -857,6 +947,65 @@ mod tests {
         }
     }
 
+    /// `digit_run` against a digit-at-a-time loop, for every run length the eight-byte steps
+    /// and the tail can meet, and for every byte that can stop a run.
+    #[test]
+    fn digit_runs_read_as_one_digit_at_a_time_reads_them() {
+        fn slow(bytes: &[u8], mut i: usize, mut value: u64) -> (u64, usize) {
+            while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                i += 1;
+            }
+            (value, i)
+        }
+        for len in 0..=25 {
+            let digits: Vec<u8> = (0..len).map(|k| b"9876543210"[k % 10]).collect();
+            for stop in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+                for pad in 0..10 {
+                    let mut text = b"-".to_vec();
+                    text.extend_from_slice(&digits);
+                    text.push(stop);
+                    text.extend(std::iter::repeat_n(b'7', pad));
+                    assert_eq!(
+                        digit_run(&text, 1, 42),
+                        slow(&text, 1, 42),
+                        "{len} digits, stop {stop:#x}, {pad} after"
+                    );
+                }
+            }
+            // The run reaching the end of the text.
+            assert_eq!(
+                digit_run(&digits, 0, 0),
+                slow(&digits, 0, 0),
+                "{len} digits"
+            );
+        }
+        assert_eq!(
+            eight_digits(u64::from_le_bytes(*b"12345678")),
+            (8, 12_345_678)
+        );
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"00000009")), (8, 9));
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"907,\"12\"")), (3, 907));
+        assert_eq!(eight_digits(u64::from_le_bytes(*b"x1234567")), (0, 0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digit_runs_match_the_slow_loop(bytes in proptest::collection::vec(
+            proptest::prop_oneof![4 => b'0'..=b'9', 1 => proptest::num::u8::ANY], 0..40),
+            start in 0usize..8,
+        ) {
+            let start = start.min(bytes.len());
+            let mut i = start;
+            let mut value = 0u64;
+            while let Some(&d) = bytes.get(i).filter(|d| d.is_ascii_digit()) {
+                value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                i += 1;
+            }
+            proptest::prop_assert_eq!(digit_run(&bytes, start, 0), (value, i));
+        }
+    }
+
     #[test]
     fn special_bytes_finds_the_first_stop() {
         for (i, stop) in [b'"', b'\\', 0x00, 0x1f].into_iter().enumerate() {
@@ -909,6 +1058,8 @@ mod tests {
                     fast,
                     serde_json::from_str::<KillmailRef<'_>>(&text).unwrap()
                 );
+                let owned = killmail(&text).expect("taken by the reader");
+                assert_eq!(owned, serde_json::from_str::<Killmail>(&text).unwrap());
             }
             updates += 1;
         }
@@ -920,6 +1071,7 @@ mod tests {
         ] {
             let text = std::fs::read_to_string(dir.join(name)).unwrap();
             assert!(killmail_ref(&text).is_some(), "{name}");
+            assert!(killmail(&text).is_some(), "{name}");
         }
     }
 

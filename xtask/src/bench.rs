@@ -356,6 +356,7 @@ fn ws_ingest(
     let frames = plan.frames.to_string();
     let timeout = Duration::from_secs(120);
     let (mut ours, mut theirs, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let mut decode_only = Vec::new();
     let (mut ours4, mut theirs4) = (Vec::new(), Vec::new());
     for round in 0..plan.ingest_rounds {
         println!("==> bench: ws_ingest round {}", round + 1);
@@ -378,18 +379,23 @@ fn ws_ingest(
                 theirs.push(json_of(cmd, timeout)?);
             }
         }
-        let mut cmd = Command::new(bin);
-        cmd.args([
-            "ws-ingest",
-            "--raw",
-            "--base",
-            &server.base,
-            "--ws",
-            &server.ws,
-            "--frames",
-            &frames,
-        ]);
-        raw.push(json_of(cmd, timeout)?);
+        for (decode, runs) in [(false, &mut raw), (true, &mut decode_only)] {
+            let mut cmd = Command::new(bin);
+            cmd.args([
+                "ws-ingest",
+                "--raw",
+                "--base",
+                &server.base,
+                "--ws",
+                &server.ws,
+                "--frames",
+                &frames,
+            ]);
+            if decode {
+                cmd.arg("--decode");
+            }
+            runs.push(json_of(cmd, timeout)?);
+        }
     }
     if theirs.is_empty() {
         return Err("node is needed for the Phoenix JS baseline".into());
@@ -400,10 +406,12 @@ fn ws_ingest(
         ))
     };
     let ceiling = med(&raw, "frames_per_s")?;
+    let decode_fps = med(&decode_only, "frames_per_s")?;
     let ours_fps = med(&ours, "frames_per_s")?;
     let node_fps = med(&theirs, "frames_per_s")?;
     notes.push(format!(
         "ws_ingest: server ceiling (tokio-tungstenite reading without decoding) {ceiling:.0} frames/s; \
+         the same socket with the decode alone {decode_fps:.0}; \
          SDK {ours_fps:.0}, Phoenix JS {node_fps:.0} ({} frames per run, median of {})",
         plan.frames, plan.ingest_rounds
     ));
@@ -430,6 +438,22 @@ fn ws_ingest(
             unit: "frames/s",
             baseline: ceiling,
             baseline_name: "tokio-tungstenite reading the same frames without decoding".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "ws_ingest_decode_only",
+            value: decode_fps,
+            unit: "frames/s",
+            baseline: node_fps,
+            baseline_name: "Phoenix JS client; value = tokio-tungstenite plus FrameRef::killmail_update per frame and nothing else, the most a client on this decoder could reach".to_owned(),
+            goal: Goal::None,
+        },
+        Metric {
+            name: "ws_ingest_decode_only_cpu",
+            value: med(&decode_only, "cpu_s_per_million")?,
+            unit: "CPU s per million frames",
+            baseline: med(&ours, "cpu_s_per_million")?,
+            baseline_name: "the SDK (ws_ingest_cpu): how much of the SDK's CPU the socket and the decode take".to_owned(),
             goal: Goal::None,
         },
         Metric {
@@ -604,6 +628,7 @@ fn sse_ingest(bin: &Path, server: &Server, plan: Plan) -> Result<Vec<Metric>> {
     let events = plan.sse_events.to_string();
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     let (mut ours2, mut raw2) = (Vec::new(), Vec::new());
+    let mut decode_only = Vec::new();
     for _ in 0..plan.ingest_rounds {
         for (copies, ours, raw) in [("1", &mut ours, &mut raw), ("2", &mut ours2, &mut raw2)] {
             let args = [
@@ -625,16 +650,33 @@ fn sse_ingest(bin: &Path, server: &Server, plan: Plan) -> Result<Vec<Metric>> {
                 &json_of(cmd, Duration::from_secs(120))?,
                 "events_per_s",
             )?);
+            if copies == "1" {
+                let mut cmd = bench_cmd(bin, &args, false);
+                cmd.args(["--raw", "--decode"]);
+                decode_only.push(num(
+                    &json_of(cmd, Duration::from_secs(120))?,
+                    "events_per_s",
+                )?);
+            }
         }
     }
+    let raw_median = median(raw.clone());
     Ok(vec![
         Metric {
             name: "sse_ingest",
             value: median(ours),
             unit: "events/s",
-            baseline: median(raw),
+            baseline: raw_median,
             baseline_name: "raw hyper body read of the same stream".to_owned(),
             goal: Goal::RatioAtLeast(0.5),
+        },
+        Metric {
+            name: "sse_ingest_decode_only",
+            value: median(decode_only),
+            unit: "events/s",
+            baseline: raw_median,
+            baseline_name: "raw hyper body read; value = the same read plus decode::killmail per data line and nothing else, the most a client on this decoder could reach".to_owned(),
+            goal: Goal::None,
         },
         Metric {
             name: "sse_ingest_repeats",

@@ -3,7 +3,10 @@
 //! - default: one `wk_realtime::ws::Client` subscribed to the firehose's system; the consumer counts
 //!   [`KillEvent::Kill`]s, so every frame is decoded to typed events, de-duplicated and routed;
 //! - `--raw`: tokio-tungstenite reading text frames and doing nothing else, the ceiling of what
-//!   the server and the socket deliver.
+//!   the server and the socket deliver;
+//! - `--raw --decode`: the same, decoding each frame with `FrameRef::killmail_update` (owned
+//!   killmails, as the SDK's events carry) and nothing else: no de-duplication, routing, queue or
+//!   consumer. The most any client built on this decoder and socket could reach.
 //!
 //! Both run on a current-thread runtime (one core, like Node). The rate is taken from the first to
 //! the last frame; CPU time is this process's, from the firehose request to the last frame.
@@ -16,6 +19,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use wk_realtime::{Filter, KillEvent};
+use wk_types::phoenix::FrameRef;
 
 use crate::sys::{cpu_seconds, firehose, firehose_system, raw_join};
 use crate::{Args, Outcome};
@@ -25,6 +29,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
     let base = args.get("base")?.to_owned();
     let frames = args.num("frames", 100_000)?;
     let raw = args.flag("raw");
+    let decode = args.flag("decode");
     let copies = args.num("copies", 1)?.max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -32,7 +37,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
         .map_err(|e| e.to_string())?;
     let result = if raw {
         let ws = args.get("ws")?.to_owned();
-        runtime.block_on(raw_reader(&base, &ws, frames, copies))?
+        runtime.block_on(raw_reader(&base, &ws, frames, copies, decode))?
     } else {
         runtime.block_on(sdk_reader(&base, frames, copies))?
     };
@@ -102,12 +107,14 @@ async fn sdk_reader(base: &str, frames: u64, copies: u64) -> Result<(Duration, f
     Ok((elapsed, cpu, lagged))
 }
 
-/// The ceiling: tokio-tungstenite with default settings, a hand-written join, no decoding.
+/// The ceiling: tokio-tungstenite with default settings, a hand-written join, no decoding (or,
+/// with `decode`, the decoding alone).
 async fn raw_reader(
     base: &str,
     ws: &str,
     frames: u64,
     copies: u64,
+    decode: bool,
 ) -> Result<(Duration, f64, u64), String> {
     let mut socket = raw_join(ws).await?;
     let cpu0 = cpu_seconds();
@@ -118,6 +125,11 @@ async fn raw_reader(
         match socket.next().await {
             Some(Ok(Message::Text(t))) => {
                 if t.len() > 512 {
+                    if decode {
+                        let frame = FrameRef::killmail_update(t.as_str())
+                            .ok_or_else(|| format!("frame {seen} not taken by the reader"))?;
+                        std::hint::black_box(frame.payload.killmails.len());
+                    }
                     seen += 1;
                     if first.is_none() {
                         first = Some(Instant::now());

@@ -117,7 +117,10 @@ async fn trigger(base: &str, events: u64, copies: u64) -> Result<(), String> {
 ///
 /// - default: `wk_realtime::sse::Client`, counting [`KillEvent::Kill`]s (parsed, decoded to typed
 ///   events, filtered and de-duplicated);
-/// - `--raw`: hyper reading the same stream's body and counting event terminators, the ceiling.
+/// - `--raw`: hyper reading the same stream's body and counting event terminators, the ceiling;
+/// - `--raw --decode`: the same, also decoding each `data:` line with `decode::killmail` (the
+///   owned killmail the SDK's events carry) and nothing else: no SSE parser, de-duplication,
+///   filter or queue. The most any client built on this decoder and transport could reach.
 ///
 /// `--copies C` has the server write each kill in C identical events in a row, as the real server
 /// writes each live kill twice (PROTOCOL.md §8.2): the SDK then delivers `events / C` kills.
@@ -125,6 +128,7 @@ pub(crate) fn ingest(args: &Args) -> Outcome {
     let base = args.get("base")?.to_owned();
     let events = args.num("events", 100_000)?;
     let raw = args.flag("raw");
+    let decode = args.flag("decode");
     let copies = args.num("copies", 1)?.max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -132,7 +136,7 @@ pub(crate) fn ingest(args: &Args) -> Outcome {
         .map_err(|e| e.to_string())?;
     let elapsed = runtime.block_on(async {
         if raw {
-            raw_reader(&base, events, copies).await
+            raw_reader(&base, events, copies, decode).await
         } else {
             sdk_reader(&base, events, copies).await
         }
@@ -179,7 +183,7 @@ async fn sdk_reader(base: &str, events: u64, copies: u64) -> Result<f64, String>
     Ok(first.map_or(0.0, |f| f.elapsed().as_secs_f64()))
 }
 
-async fn raw_reader(base: &str, events: u64, copies: u64) -> Result<f64, String> {
+async fn raw_reader(base: &str, events: u64, copies: u64, decode: bool) -> Result<f64, String> {
     use http_body_util::{BodyExt, Empty};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
@@ -197,6 +201,8 @@ async fn raw_reader(base: &str, events: u64, copies: u64) -> Result<f64, String>
     // Every event ends with a blank line; the stream opens with `retry: 2000` and its blank line.
     let mut ends = 0u64;
     let mut last = 0u8;
+    // With `decode`: the line that a chunk ended inside of.
+    let mut partial = Vec::new();
     while ends < events + 1 {
         let frame = body
             .frame()
@@ -209,6 +215,9 @@ async fn raw_reader(base: &str, events: u64, copies: u64) -> Result<f64, String>
         if ends > 0 {
             first.get_or_insert_with(Instant::now);
         }
+        if decode {
+            decode_lines(&data, &mut partial)?;
+        }
         for &b in data.iter() {
             if b == b'\n' && last == b'\n' {
                 ends += 1;
@@ -217,4 +226,27 @@ async fn raw_reader(base: &str, events: u64, copies: u64) -> Result<f64, String>
         }
     }
     Ok(first.map_or(0.0, |f| f.elapsed().as_secs_f64()))
+}
+
+/// Decodes every complete `data:` line in `chunk` as a killmail; `partial` carries a line across
+/// chunks.
+fn decode_lines(chunk: &[u8], partial: &mut Vec<u8>) -> Result<(), String> {
+    let mut rest = chunk;
+    while let Some(n) = rest.iter().position(|&b| b == b'\n') {
+        let line = if partial.is_empty() {
+            &rest[..n]
+        } else {
+            partial.extend_from_slice(&rest[..n]);
+            partial.as_slice()
+        };
+        if let Some(json) = line.strip_prefix(b"data: ") {
+            let text = std::str::from_utf8(json).map_err(|e| e.to_string())?;
+            let killmail = wk_types::decode::killmail(text).map_err(|e| e.to_string())?;
+            std::hint::black_box(killmail.attackers.len());
+        }
+        partial.clear();
+        rest = &rest[n + 1..];
+    }
+    partial.extend_from_slice(rest);
+    Ok(())
 }

@@ -139,7 +139,7 @@ macro_rules! party_field {
                 $seen.once(PARTY_BITS + 13)?;
                 $party.alliance = $s.serde()?;
             }
-            _ => $s.skip()?,
+            _ => $s.unknown($key)?,
         }
     };
 }
@@ -229,7 +229,7 @@ macro_rules! killmail_readers {
                         seen.once(14)?;
                         km.final_blow_attacker = s.opt(Self::$attacker)?.map(Box::new);
                     }
-                    _ => s.skip()?,
+                    _ => s.unknown(key)?,
                 }
                 Some(())
             })?;
@@ -348,7 +348,7 @@ macro_rules! killmail_readers {
                             })?;
                         }
                     }
-                    _ => s.skip()?,
+                    _ => s.unknown(key)?,
                 }
                 Some(())
             })?;
@@ -504,6 +504,42 @@ impl<'a> Scan<'a> {
         None
     }
 
+    /// An object key: the text up to the next `"`. Only looking for the quote makes this quicker
+    /// than [`Self::str`], and it is enough for the keys a reader knows: field names have no
+    /// escapes or control characters, so text equal to one is that key exactly. Any other key may
+    /// hide an escape (even an escaped quote, which makes the text a cut-off prefix), and must go
+    /// through [`Self::unknown`].
+    #[inline]
+    fn key(&mut self) -> Option<&'a str> {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+        self.eat(b'"')?;
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().ok()?) ^ (ONES * u64::from(b'"'));
+            let quotes = word.wrapping_sub(ONES) & !word & HIGHS;
+            if quotes != 0 {
+                i += (quotes.trailing_zeros() / 8) as usize;
+                return self.close_str(start, i);
+            }
+            i += 8;
+        }
+        i += bytes.get(i..)?.iter().position(|&b| b == b'"')?;
+        self.close_str(start, i)
+    }
+
+    /// Skips the value of a key the reader does not know, once the key is checked to be the
+    /// whole key: with an escape or a control character in it, serde must read it.
+    #[inline]
+    fn unknown(&mut self, key: &str) -> Option<()> {
+        if key.bytes().any(|b| b == b'\\' || b < 0x20) {
+            return None;
+        }
+        self.skip()
+    }
+
     /// Ends the string that started at `start` if the byte at `end` is its closing quote.
     #[inline]
     fn close_str(&mut self, start: usize, end: usize) -> Option<&'a str> {
@@ -650,7 +686,8 @@ impl<'a> Scan<'a> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    /// An object, handing each key to `field`, which must read the value.
+    /// An object, handing each key (see [`Self::key`]) to `field`, which must read the value and
+    /// pass any key it does not know to [`Self::unknown`].
     #[inline]
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
@@ -659,7 +696,7 @@ impl<'a> Scan<'a> {
             self.pos += 1;
         } else {
             loop {
-                let key = self.str()?;
+                let key = self.key()?;
                 self.eat(b':')?;
                 field(self, key)?;
                 match self.peek()? {
@@ -704,7 +741,7 @@ impl<'a> Scan<'a> {
     fn skip(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.str().map(drop),
-            b'{' => self.object(|s, _| s.skip()),
+            b'{' => self.object(Self::unknown),
             b'[' => self.array(Self::skip),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
@@ -755,7 +792,7 @@ impl<'a> Scan<'a> {
                     seen.once(3)?;
                     preload = s.opt(Self::bool)?.unwrap_or_default();
                 }
-                _ => s.skip()?,
+                _ => s.unknown(key)?,
             }
             Some(())
         })?;
@@ -785,7 +822,7 @@ impl<'a> Scan<'a> {
                 "x" => &mut x,
                 "y" => &mut y,
                 "z" => &mut z,
-                _ => return s.skip(),
+                _ => return s.unknown(key),
             };
             if slot.is_some() {
                 return None;

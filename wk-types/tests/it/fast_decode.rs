@@ -102,6 +102,11 @@ fn bad_values_fail_at_the_same_path_with_the_same_message() {
         r#"{"system_id":1,"killmails":[{"killmail_id":1}],"system_id":2}"#,
         "[]",
         "",
+        // A known key spelt with an escape is still that key: here a duplicate.
+        r#"{"killmail_id":1,"killmail\u005fid":2}"#,
+        r#"{"killmail_id":1,"attackers":[{"final_blow":true,"final\u005fblow":false}]}"#,
+        // A raw control character in a key the reader does not know.
+        "{\"killmail_id\":1,\"zkb\":{\"hash\u{1f}\":0}}",
     ] {
         assert!(decode::from_str::<KillmailRef<'_>>(text).is_err(), "{text}");
         agree(text);
@@ -114,6 +119,10 @@ fn odd_but_valid_input_decodes_the_same() {
         // Escaped strings and keys, which serde reads for the hand-written reader.
         r#"{"killmail_id":1,"attackers":[{"character_name":"A \"quoted\" name"}]}"#,
         r#"{"killmail\u005fid":1}"#,
+        // An escaped quote inside a key: the text before it is not the key.
+        r#"{"killmail_id":1,"killmail_id\"":2}"#,
+        r#"{"killmail_id":1,"attackers":[{"x\"damage_done":5,"damage_done\\":6}]}"#,
+        r#"{"killmail_id":1,"victim":{"position\"":[1,2],"position":{"x":1,"y":2,"z":3}}}"#,
         // Number spellings: negative zero, exponents, integers as floats, whole-float points.
         r#"{"killmail_id":1,"total_value":-0,"zkb":{"totalValue":-0.0,"points":7.0,"fittedValue":1E+2}}"#,
         r#"{"killmail_id":1,"zkb":{"points":-0,"droppedValue":18446744073709551615}}"#,

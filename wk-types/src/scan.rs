@@ -643,14 +643,30 @@ impl<'a> Scan<'a> {
         value.is_finite().then_some(Number::Float(value))
     }
 
-    /// An `i64`: an integer in range (serde refuses floats here).
+    /// An `i64`: an integer in range (serde refuses floats here). The same classification as
+    /// [`Self::number`], without building a [`Number`]: this is most numbers a killmail has.
     #[inline]
     fn i64(&mut self) -> Option<i64> {
-        match self.number()? {
-            Number::Unsigned(n) => i64::try_from(n).ok(),
-            Number::Signed(n) => Some(n),
-            Number::Float(_) => None,
+        self.peek()?;
+        let bytes = self.text.as_bytes();
+        let negative = bytes.get(self.pos) == Some(&b'-');
+        let digits = self.pos + usize::from(negative);
+        let (magnitude, end) = match bytes.get(digits)? {
+            b'0' => (0, digits + 1),
+            b'1'..=b'9' => digit_run(bytes, digits, 0),
+            _ => return None,
+        };
+        // Floats, and integers too long for the 19 digits that cannot overflow, are serde's.
+        if end - digits > 19 || matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+            return None;
         }
+        self.pos = end;
+        if !negative {
+            return i64::try_from(magnitude).ok();
+        }
+        // `-0` and magnitudes past `i64::MIN` are floats to serde_json.
+        let value = magnitude.cast_signed().wrapping_neg();
+        (value < 0).then_some(value)
     }
 
     /// An `f64`: any number, integers converted as serde's `f64` visitor converts them.
@@ -953,7 +969,54 @@ mod tests {
         }
     }
 
+    /// `i64` takes what serde reads as an `i64`, or steps aside; it never takes anything else.
+    #[test]
+    fn integers_are_taken_as_serde_takes_them() {
+        for text in [
+            "0",
+            "7",
+            "-7",
+            "-0",
+            "01",
+            "-",
+            "1.0",
+            "1e2",
+            "-1E2",
+            "12345678",
+            "-123456789",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "99999999999999999999",
+            "1.",
+            "x",
+        ] {
+            let mut scan = Scan::new(text);
+            let fast = scan.i64().filter(|_| scan.end().is_some());
+            let serde = serde_json::from_str::<i64>(text).ok();
+            match fast {
+                Some(n) => assert_eq!(Some(n), serde, "{text}"),
+                None => assert!(serde.is_none() || text.len() > 19, "{text}"),
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn integers_match_serde(text in "-?(0|[1-9][0-9]{0,21})([.][0-9]{1,3})?([eE][-+]?[0-9]{1,2})?") {
+            let mut scan = Scan::new(&text);
+            let fast = scan.i64().filter(|_| scan.end().is_some());
+            let serde = serde_json::from_str::<i64>(&text).ok();
+            match fast {
+                Some(n) => proptest::prop_assert_eq!(Some(n), serde, "{}", text),
+                None => proptest::prop_assert!(
+                    serde.is_none() || text.trim_start_matches('-').len() > 19, "{}", text
+                ),
+            }
+        }
+
         /// Decimals read on the fast path are bit for bit what a full parse gives, as are the
         /// ones past it (long mantissas, large exponents).
         #[test]

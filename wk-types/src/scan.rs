@@ -509,7 +509,7 @@ impl<'a> Scan<'a> {
     /// escapes or control characters, so text equal to one is that key exactly. Any other key may
     /// hide an escape (even an escaped quote, which makes the text a cut-off prefix), and must go
     /// through [`Self::unknown`].
-    #[inline]
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a str> {
         const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
         const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

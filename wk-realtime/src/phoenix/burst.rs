@@ -9,7 +9,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -104,8 +104,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for BurstRead<S> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(Pin::new(&mut self.get_mut().inner).poll_shutdown(cx))?;
-        Poll::Ready(Ok(()))
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

@@ -62,7 +62,8 @@ fn corpus(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Decodes the corpus with `wk_types::decode::killmail_ref` (with `--owned`, `decode::killmail`) for profilers: for `--secs` seconds, or exactly `--passes` times (for callgrind).
+/// Decodes the corpus with `wk_types::decode::killmail_ref` (with `--owned`, `decode::killmail`)
+/// for profilers: for `--secs` seconds, or exactly `--passes` times (for callgrind).
 pub(crate) fn decode_loop(args: &Args) -> Outcome {
     let docs = corpus(1_000);
     let owned = args.flag("owned");

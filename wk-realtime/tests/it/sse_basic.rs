@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use wk_realtime::sse::Client;
+use wk_realtime::sse::{Client, ConnectionState};
 use wk_realtime::{Error, Filter, Origin};
-use wk_testkit::{Generator, Profile, TestServer};
+use wk_testkit::{Fault, Generator, Profile, TestServer};
 use wk_types::{CharacterId, Killmail, SystemId};
 
-use crate::sse_support::{client, drain_kills, next_event, next_kill};
+use crate::sse_support::{client, drain_kills, next_event, next_kill, wait_state};
 use crate::support::{Split, WAIT, count_kills, start};
 
 const JITA: SystemId = SystemId::new(30000142);
@@ -179,6 +179,10 @@ async fn a_slow_consumer_lags_and_counts_what_it_missed() {
         .wait_for(WAIT, |s| s.sse_events >= 2 * total)
         .await
         .expect("written");
+    // Written is not yet read. The stream then ends, after those events: once the client is
+    // reconnecting it has read (and queued or dropped) every one, and nobody has consumed any.
+    server.fault(Fault::EndStreams);
+    wait_state(&sub, |s| matches!(s, ConnectionState::Reconnecting { .. })).await;
     // Each kill is either delivered or counted as lagged.
     let (kills, lagged) = count_kills(&mut sub, total).await;
     assert!(lagged > 0, "the queue of 2 overflowed");

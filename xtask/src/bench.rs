@@ -892,6 +892,31 @@ mod tests {
         assert_eq!(round(0.0), 0.0);
     }
 
+    /// Each metric's entry in `report.json` has exactly the fields the issue's format names, the
+    /// ratio taken as value over baseline.
+    #[test]
+    fn a_metric_reports_in_the_issue_format() {
+        let metric = Metric {
+            name: "ws_ingest",
+            value: 98_204.4,
+            unit: "frames/s",
+            baseline: 46_073.0,
+            baseline_name: "Phoenix JS client".to_owned(),
+            goal: Goal::RatioAtLeast(5.0),
+        };
+        assert_eq!(
+            metric.to_json(),
+            json!({
+                "value": 98_200.0,
+                "unit": "frames/s",
+                "baseline": 46_070.0,
+                "baseline_name": "Phoenix JS client",
+                "ratio": 2.131,
+                "goal": "ratio >= 5",
+            })
+        );
+    }
+
     #[test]
     fn goals_read_the_right_side() {
         assert_eq!(Goal::RatioAtLeast(5.0).met(1.0, 5.0), Some(true));

@@ -22,10 +22,15 @@ pub(crate) const STEPS: &[&str] = &[
     "features",
     "examples",
     "conformance",
+    "satellites",
 ];
 
 /// Crates whose features must each build alone (STYLE.md §6), checked by the `features` step.
 const FEATURE_CRATES: &[&str] = &["wk-facade", "wk-realtime", "wk-http"];
+
+/// The workspaces beside the main one, which no other step builds: the benchmark suite (whose
+/// baselines stay out of the main workspace) and the fuzz targets.
+const SATELLITES: &[&str] = &["xtask/bench/Cargo.toml", "fuzz/Cargo.toml"];
 
 /// The conformance suite's folder, relative to the workspace root.
 const CONFORMANCE_DIR: &str = "wk-testkit/conformance";
@@ -79,6 +84,9 @@ fn describe(step: &str) -> &'static str {
         }
         "examples" => "every wk-facade example against the embedded testkit (cargo run --example)",
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
+        "satellites" => {
+            "the bench and fuzz workspaces still build against the SDK (cargo clippy --manifest-path M --all-targets --locked -- -D warnings)"
+        }
         _ => "unknown step",
     }
 }
@@ -123,6 +131,7 @@ fn run_step(root: &Path, step: &str) -> Result {
         "features" => features(root),
         "examples" => examples(root),
         "conformance" => conformance(root),
+        "satellites" => satellites(root),
         other => Err(format!("unknown step `{other}`").into()),
     }
 }
@@ -166,6 +175,30 @@ fn features(root: &Path) -> Result {
         ],
         &[],
     )
+}
+
+/// Lints each satellite workspace with all its targets, in a target folder of their own, so that
+/// a change to the SDK cannot quietly break `cargo xtask bench` or `cargo xtask fuzz`.
+fn satellites(root: &Path) -> Result {
+    for manifest in SATELLITES {
+        println!("satellites: {manifest}");
+        cargo(
+            root,
+            &[
+                "clippy",
+                "--locked",
+                "--quiet",
+                "--all-targets",
+                "--manifest-path",
+                manifest,
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[("CARGO_TARGET_DIR", "target/wk-satellites")],
+        )?;
+    }
+    Ok(())
 }
 
 /// Runs every `[[example]]` of the facade with all features; each must finish and exit 0.

@@ -40,7 +40,8 @@ usage: cargo xtask <command>
 commands:
   codegen [--check]      write spec/openapi.json and spec/schemas/*.json (--check: fail if stale)
   tidy                   run the repository lints
-  ci [--skip STEP]...    run every CI step; STEP is one of: fmt clippy test doc codegen tidy conformance
+  ci [--skip STEP]...    run every CI step; STEP is one of: fmt clippy test doc codegen tidy
+                         deny features examples conformance satellites
   bench [--quick]        run the benchmarks against their baselines (target/wk-bench/report.json)
   chaos [--quick] [--release]  force faults on a live feed, both transports (target/wk-chaos/report.json)
   fuzz <target> [--runs N] [--afl]  run a fuzz target of fuzz/ (`cargo xtask fuzz list` names them)
@@ -194,6 +195,18 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Command> {
         parse_args(&args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    }
+
+    /// The usage text names every CI step `--skip` accepts.
+    #[test]
+    fn usage_names_every_ci_step() {
+        let line = USAGE
+            .split("STEP is one of:")
+            .nth(1)
+            .and_then(|rest| rest.split("\n  bench").next())
+            .unwrap();
+        let named: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(named, ci::STEPS);
     }
 
     #[test]

@@ -114,7 +114,10 @@ mod tests {
     fn the_real_servers_four_copies_of_a_live_push_match() {
         // The protocol example's session: one preload push, then one live kill pushed four times,
         // each copy with its own timestamp.
-        let text = include_str!("../../wk-types/tests/data/phoenix_frames.txt");
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../spec/protocol/examples/phoenix_frames.txt"
+        ));
         let pushes: Vec<&str> = text
             .lines()
             .filter_map(|l| l.strip_prefix("<< "))

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Curl-level check: the basic SSE stream's bytes equal ../tests/data/sse_stream.txt (the protocol's
-# byte-exact example). Usage: WK_TESTKIT_BIN=path/to/wk-testkit ./sse-curl.sh
+# Curl-level check: the basic SSE stream's bytes equal spec/protocol/examples/sse_stream.txt (the
+# protocol's byte-exact example). Usage: WK_TESTKIT_BIN=path/to/wk-testkit ./sse-curl.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${WK_TESTKIT_BIN:-$here/../../target/debug/wk-testkit}"
-data="$here/../tests/data"
+data="$here/../../spec/protocol/examples"
 tmp="$(mktemp -d)"
-"$bin" --addr 127.0.0.1:0 --profile faithful --sse-ping-ms 600 >"$tmp/server.out" &
+# The example is the v1.5.8 stream (each kill twice), which the legacy profile serves.
+"$bin" --addr 127.0.0.1:0 --profile legacy --sse-ping-ms 600 >"$tmp/server.out" &
 server=$!
 curl_pid=""
 cleanup() {

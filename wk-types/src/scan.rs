@@ -1157,7 +1157,8 @@ mod tests {
     /// serde's help (none has an escaped string), so the speed-up applies to real traffic.
     #[test]
     fn the_examples_take_the_fast_path() {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/protocol/examples");
         let frames = std::fs::read_to_string(dir.join("phoenix_frames.txt")).unwrap();
         let mut updates = 0;
         for frame in frames.lines().filter_map(|l| l.strip_prefix("<< ")) {

@@ -5,6 +5,8 @@
 //! - every `pub enum …Error` is `#[non_exhaustive]`;
 //! - no ignored or should-panic tests, and no `ignore` doc blocks;
 //! - no trailing whitespace in `.rs`, `.toml` and `.md` files;
+//! - no text file outside `spec/protocol/` names a path out of the repository to the protocol
+//!   reference's old home (users of the repository never see it): point at `spec/protocol/`;
 //! - every workspace member takes its dependencies with `workspace = true` and sets
 //!   `[lints] workspace = true`.
 
@@ -19,6 +21,17 @@ const SKIP_DIRS: &[&str] = &["target", "node_modules", ".git"];
 const IGNORE_ATTR: &str = concat!("#[", "ignore");
 const SHOULD_PANIC_ATTR: &str = concat!("#[", "should_panic");
 const IGNORE_FENCE: &str = concat!("``", "`ignore");
+/// Paths that lead out of the repository, to the folder the protocol reference used to live in.
+const OUTSIDE_PATHS: &[&str] = &[
+    concat!("shared", "/protocol"),
+    concat!("..", "/shared/"),
+    concat!("/work", "/shared/"),
+];
+
+/// The files that get every line check; other text files get only the [`OUTSIDE_PATHS`] check.
+const LINTED_EXTENSIONS: &[&str] = &["rs", "toml", "md"];
+/// The protocol reference, kept as written: the one folder allowed to name [`OUTSIDE_PATHS`].
+const PROTOCOL_DIR: &str = "spec/protocol";
 
 /// One broken rule at one place.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,15 +75,21 @@ pub(crate) fn check(root: &Path) -> Result<(usize, Vec<Violation>)> {
     }
     let mut files = Vec::new();
     walk(root, Path::new(""), &mut files)?;
+    let mut read = 0;
     for path in &files {
-        let text = std::fs::read_to_string(root.join(path))
+        let bytes = std::fs::read(root.join(path))
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // Binary files (not UTF-8) have no lines to check.
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        read += 1;
         violations.extend(check_text(path, &text));
     }
-    Ok((files.len(), violations))
+    Ok((read, violations))
 }
 
-/// Collects `.rs`, `.toml` and `.md` files below `root/rel`, sorted, skipping [`SKIP_DIRS`].
+/// Collects every file below `root/rel`, sorted, skipping [`SKIP_DIRS`].
 fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result {
     let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))?.collect::<std::io::Result<_>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
@@ -82,11 +101,7 @@ fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result {
             if !SKIP_DIRS.iter().any(|s| name == *s) {
                 walk(root, &path, out)?;
             }
-        } else if kind.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| e == "rs" || e == "toml" || e == "md")
-        {
+        } else if kind.is_file() {
             out.push(path);
         }
     }
@@ -120,6 +135,10 @@ fn check_text(path: &Path, text: &str) -> Vec<Violation> {
         });
     };
     let is_rust = path.extension().is_some_and(|e| e == "rs");
+    let linted = path
+        .extension()
+        .is_some_and(|e| LINTED_EXTENSIONS.iter().any(|l| e == *l));
+    let outside_allowed = path.starts_with(PROTOCOL_DIR);
     let under_src = path
         .components()
         .any(|c| c == Component::Normal("src".as_ref()));
@@ -129,6 +148,18 @@ fn check_text(path: &Path, text: &str) -> Vec<Violation> {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
+        if !outside_allowed && let Some(found) = OUTSIDE_PATHS.iter().find(|p| line.contains(*p)) {
+            report(
+                n,
+                &format!(
+                    "`{found}` is outside the repository: point at `{PROTOCOL_DIR}/PROTOCOL.md` \
+                     or `{PROTOCOL_DIR}/examples/`"
+                ),
+            );
+        }
+        if !linted {
+            continue;
+        }
         if line.ends_with(' ') || line.ends_with('\t') {
             report(n, "trailing whitespace");
         }
@@ -343,6 +374,41 @@ mod tests {
                 "Cargo.toml:3: trailing whitespace"
             ]
         );
+    }
+
+    #[test]
+    fn paths_outside_the_repository_are_reported() {
+        let [protocol, up, absolute] = [OUTSIDE_PATHS[0], OUTSIDE_PATHS[1], OUTSIDE_PATHS[2]];
+        let text = format!(
+            "See `{protocol}/PROTOCOL.md`.\nFine: spec/protocol/.\n{up}STYLE.md \n{absolute}x\n"
+        );
+        let outside = |at: &str, found: &str| {
+            format!(
+                "{at}: `{found}` is outside the repository: point at `spec/protocol/PROTOCOL.md` \
+                 or `spec/protocol/examples/`"
+            )
+        };
+        assert_eq!(
+            rust("README.md", &text),
+            [
+                outside("README.md:1", protocol),
+                outside("README.md:3", up),
+                "README.md:3: trailing whitespace".to_owned(),
+                outside("README.md:4", absolute),
+            ]
+        );
+        // Any text file gets this check, and only this one.
+        assert_eq!(
+            rust("a/run.sh", &text),
+            [
+                outside("a/run.sh:1", protocol),
+                outside("a/run.sh:3", up),
+                outside("a/run.sh:4", absolute),
+            ]
+        );
+        // The protocol reference itself may name them.
+        let named = format!("`{protocol}/`, `{up}`, `{absolute}`\n");
+        assert!(rust("spec/protocol/PROTOCOL.md", &named).is_empty());
     }
 
     #[test]

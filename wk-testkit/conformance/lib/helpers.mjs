@@ -81,7 +81,7 @@ export function join(channel, timeout = 2000) {
 }
 
 export function example(name) {
-  return readFileSync(pathJoin(here, "..", "..", "tests", "data", name), "utf8");
+  return readFileSync(pathJoin(here, "..", "..", "..", "spec", "protocol", "examples", name), "utf8");
 }
 
 /** Ingests killmails as live kills through the control surface. */

@@ -2,7 +2,6 @@
 //! invalid UTF-8, lone surrogates, huge and deeply nested payloads, unknown events. Each case is a
 //! typed [`DecodeError`] naming the bad path, or is tolerated; never a panic.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -13,9 +12,7 @@ use wk_types::webhook::{self, WebhookBody};
 use wk_types::{Killmail, decode};
 
 fn example(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
+    let path = crate::support::examples_dir().join(name);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 

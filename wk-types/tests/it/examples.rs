@@ -1,5 +1,5 @@
-//! Every file in `tests/data/` (the protocol examples) decodes into its type, re-encodes to JSON that
-//! decodes to an equal value, and keeps every non-null field the server sent.
+//! Every protocol example (`spec/protocol/examples/`) decodes into its type, re-encodes to JSON
+//! that decodes to an equal value, and keeps every non-null field the server sent.
 
 use std::path::PathBuf;
 
@@ -19,7 +19,7 @@ use wk_types::webhook::WebhookBody;
 use wk_types::{ErrorBody, Killmail, KillmailShape, decode};
 
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+    crate::support::examples_dir()
 }
 
 fn read(name: &str) -> Vec<u8> {

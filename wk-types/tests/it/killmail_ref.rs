@@ -35,7 +35,10 @@ fn every_killmail_in_the_examples_decodes_the_same_borrowed() {
 
 #[test]
 fn strings_without_escapes_are_borrowed_from_the_input() {
-    let text = include_str!("../data/killmail.json");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec/protocol/examples/killmail.json"
+    ));
     let view: KillmailRef<'_> = decode::from_str(text).unwrap();
     let victim = view.victim.as_ref().unwrap();
     let mut names = vec![&victim.character_name, &victim.ship_name];

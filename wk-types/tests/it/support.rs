@@ -1,13 +1,17 @@
 //! The protocol examples, read the ways several test modules need them.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 
-/// The text of `tests/data/<name>`.
+/// The protocol examples: `spec/protocol/examples/` at the workspace root.
+pub(crate) fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/protocol/examples")
+}
+
+/// The text of the example `<name>`.
 pub(crate) fn data(name: &str) -> String {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    std::fs::read_to_string(path).unwrap()
+    std::fs::read_to_string(examples_dir().join(name)).unwrap()
 }
 
 /// Every killmail object (one with a `killmail_id`) in the JSON examples, as compact text:
@@ -25,9 +29,8 @@ pub(crate) fn example_killmails() -> Vec<String> {
             _ => {}
         }
     }
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in std::fs::read_dir(examples_dir()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             walk(

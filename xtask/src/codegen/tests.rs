@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::schemas::{GENERATED, collect_refs};
 
-/// Which generated schemas each example file in `wk-types/tests/data/` must satisfy.
+/// Which generated schemas each example file in `spec/protocol/examples/` must satisfy.
 const EXAMPLES: &[(&str, &[&str])] = &[
     ("bulk_systems_kills.json", &["Envelope_BulkSystemsKills"]),
     ("bulk_systems_kills_request.json", &["BulkSystemsRequest"]),
@@ -124,7 +124,7 @@ fn root() -> PathBuf {
 }
 
 fn data_dir() -> PathBuf {
-    root().join("wk-types/tests/data")
+    root().join("spec/protocol/examples")
 }
 
 fn read_json(path: &Path) -> Value {
@@ -228,6 +228,25 @@ fn check_mode_reports_stale_missing_and_extra_files() {
             (extra, "no longer generated")
         ]
     );
+}
+
+#[test]
+fn the_protocol_reference_is_not_codegens() {
+    let dir = std::env::temp_dir().join(format!("xtask-codegen-protocol-{}", std::process::id()));
+    let example = Path::new(SPEC_DIR).join("protocol/examples/killmail.json");
+    std::fs::create_dir_all(dir.join(example.parent().unwrap())).unwrap();
+    std::fs::create_dir_all(dir.join(SCHEMAS_DIR)).unwrap();
+    std::fs::write(dir.join(&example), "{}\n").unwrap();
+    let files = generate();
+    let stale = stale_files(&dir, &files).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let protocol = Path::new(SPEC_DIR).join("protocol");
+    assert!(files.keys().all(|p| !p.starts_with(&protocol)));
+    let touched: Vec<&Stale> = stale
+        .iter()
+        .filter(|s| s.path.starts_with(&protocol))
+        .collect();
+    assert!(touched.is_empty(), "{touched:?}");
 }
 
 #[test]

@@ -298,7 +298,10 @@ fn malformed_frames_are_errors_and_change_nothing() {
 #[test]
 fn the_example_session_replays() {
     // The server side of examples/phoenix_frames.txt, with our refs in place of the example's.
-    let text = include_str!("../../../../wk-types/tests/data/phoenix_frames.txt");
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../spec/protocol/examples/phoenix_frames.txt"
+    ));
     let (mut m, now) = machine();
     let jr = m.join(r#"{"systems":[30000142,30002813]}"#, now);
     assert_eq!(jr, 1);

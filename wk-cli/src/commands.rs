@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use wk::http::Client;
-use wk::types::http::{KillmailLookup, Subscription};
+use wk::types::http::{KillmailLookup, ServiceStatus, StatusProcessing, Subscription};
 use wk_types::{CharacterId, KillmailId, SystemId};
 
 use crate::cli::{Format, KillsCommand, SubscriptionsCommand};
@@ -313,27 +313,47 @@ pub(crate) async fn health(ctx: &Ctx) -> Result<ExitCode, Failure> {
 /// `wk status`.
 pub(crate) async fn status(ctx: &Ctx) -> Result<ExitCode, Failure> {
     let st = ctx.http.status().await.map_err(|e| ctx.fail(&e))?;
-    ctx.print(&st, |out| {
-        let s = &st.summary;
-        write_fields(
-            out,
-            &[
-                ("requests/min", num(s.api_requests_per_minute)),
-                ("subscriptions", num(s.active_subscriptions)),
-                ("kills received", num(s.killmails_stored)),
-                ("cache hit rate", num(s.cache_hit_rate)),
-                ("memory", format!("{} MB", num(s.memory_usage_mb))),
-                ("uptime", format!("{} h", num(s.uptime_hours))),
-                (
-                    "processing lag",
-                    format!("{} s", num(s.processing_lag_seconds)),
-                ),
-                ("preload tasks", num(s.active_preload_tasks)),
-                ("timestamp", opt_time(st.timestamp)),
-            ],
-        )
-    })?;
+    ctx.print(&st, |out| write_fields(out, &status_fields(&st)))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lines of `wk status`. Kills received and the last kill's age come from
+/// `metrics.processing` under either generation's key names, else from `summary`, whose
+/// `killmails_stored` and `processing_lag_seconds` carry the same two values (PROTOCOL.md §10.3).
+fn status_fields(st: &ServiceStatus) -> Vec<(&'static str, String)> {
+    let s = &st.summary;
+    let p = st.processing();
+    let received = p
+        .and_then(|p| p.killmails_received)
+        .unwrap_or(s.killmails_stored);
+    let last_kill = p
+        .and_then(|p| p.last_killmail_ago_seconds)
+        .unwrap_or(s.processing_lag_seconds);
+    let last_kill = if last_kill == StatusProcessing::NEVER_RECEIVED {
+        "never".to_owned()
+    } else {
+        format!("{} s ago", num(last_kill))
+    };
+    let lag = p
+        .and_then(|p| p.processing_lag_seconds)
+        .map_or_else(dash, |lag| format!("{} s", num(lag)));
+    let generation = match st.key_set() {
+        Some(keys) => format!("{} ({keys} keys)", keys.server_versions()),
+        None => "unknown".to_owned(),
+    };
+    vec![
+        ("requests/min", num(s.api_requests_per_minute)),
+        ("subscriptions", num(s.active_subscriptions)),
+        ("kills received", num(received)),
+        ("last kill", last_kill),
+        ("cache hit rate", num(s.cache_hit_rate)),
+        ("memory", format!("{} MB", num(s.memory_usage_mb))),
+        ("uptime", format!("{} h", num(s.uptime_hours))),
+        ("processing lag", lag),
+        ("preload tasks", num(s.active_preload_tasks)),
+        ("generation", generation),
+        ("timestamp", opt_time(st.timestamp)),
+    ]
 }
 
 /// Says on stderr how to see more than a zKillboard reference.
@@ -399,4 +419,63 @@ fn num(x: f64) -> String {
 
 fn dash() -> String {
     "-".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(body: &str) -> Vec<(&'static str, String)> {
+        status_fields(&wk_types::decode::from_str(body).unwrap())
+    }
+
+    fn field(fields: &[(&'static str, String)], key: &str) -> String {
+        let found = fields.iter().find(|(k, _)| *k == key);
+        found.unwrap_or_else(|| panic!("no {key}")).1.clone()
+    }
+
+    #[test]
+    fn status_reads_either_generation() {
+        let v158 = fields(
+            r#"{"metrics":{"processing":{"redisq_received":1834,"redisq_older":12,
+                "redisq_last_killmail_ago_seconds":41,"processing_lag_seconds":1.5}},
+                "summary":{"killmails_stored":1834,"processing_lag_seconds":41},
+                "timestamp":"2025-12-03T14:25:02.417735Z"}"#,
+        );
+        let v16 = fields(
+            r#"{"metrics":{"processing":{"killmails_received":1834,"last_killmail_ago_seconds":41}},
+                "summary":{"killmails_stored":1834,"processing_lag_seconds":41},
+                "timestamp":"2025-12-03T14:25:02.417735Z"}"#,
+        );
+        for f in [&v158, &v16] {
+            assert_eq!(field(f, "kills received"), "1834");
+            assert_eq!(field(f, "last kill"), "41 s ago");
+            assert_eq!(field(f, "timestamp"), "2025-12-03 14:25:02");
+        }
+        assert_eq!(
+            field(&v158, "generation"),
+            "v1.5.8 or earlier (redisq keys)"
+        );
+        assert_eq!(field(&v158, "processing lag"), "1.50 s");
+        assert_eq!(field(&v16, "generation"), "v1.6 or later (r2z2 keys)");
+        assert_eq!(field(&v16, "processing lag"), "-");
+    }
+
+    #[test]
+    fn status_falls_back_to_the_summary() {
+        let empty = fields(
+            r#"{"metrics":{"processing":{}},"summary":{"killmails_stored":3,"processing_lag_seconds":7}}"#,
+        );
+        assert_eq!(field(&empty, "kills received"), "3");
+        assert_eq!(field(&empty, "last kill"), "7 s ago");
+        assert_eq!(field(&empty, "generation"), "unknown");
+        assert_eq!(field(&empty, "timestamp"), "-");
+        let minimal = fields(r#"{"summary":{},"timestamp":null}"#);
+        assert_eq!(field(&minimal, "kills received"), "0");
+        assert_eq!(field(&minimal, "processing lag"), "-");
+        let never = fields(
+            r#"{"metrics":{"processing":{"killmails_received":0,"last_killmail_ago_seconds":999999}},"summary":{}}"#,
+        );
+        assert_eq!(field(&never, "last kill"), "never");
+    }
 }

@@ -164,7 +164,8 @@ impl Client {
         decode(&success(resp)?)
     }
 
-    /// `GET /status`: the summary numbers (the rest is unstable and not modelled).
+    /// `GET /status`: the summary numbers and `metrics.processing`, under either server
+    /// generation's key names ([`ServiceStatus::key_set`]); every other key is kept as sent.
     ///
     /// # Errors
     /// As for any call.

@@ -9,6 +9,10 @@ use crate::de::null_default;
 use crate::ids::{CharacterId, SubscriptionId, SystemId};
 use crate::killmail::Killmail;
 
+mod status;
+
+pub use status::{ServiceStatus, StatusKeys, StatusMetrics, StatusProcessing, StatusSummary};
+
 /// The success envelope: `{"data": …, "timestamp": …}` on kills endpoints, `{"data": …}` on
 /// subscription endpoints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -494,65 +498,6 @@ impl Health {
             status: Some(status),
             timestamp,
         }
-    }
-}
-
-/// `GET /status`: only `summary` is modelled; `metrics` is large and unstable.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[non_exhaustive]
-pub struct ServiceStatus {
-    /// Headline numbers.
-    pub summary: StatusSummary,
-    /// When the status was gathered.
-    #[serde(
-        serialize_with = "crate::de::server_time",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(schema_with = "crate::de::schema::opt_timestamp")
-    )]
-    pub timestamp: Option<Timestamp>,
-}
-
-/// The `summary` of `GET /status`. All numbers.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[non_exhaustive]
-pub struct StatusSummary {
-    /// API requests in the last minute.
-    #[serde(default)]
-    pub api_requests_per_minute: f64,
-    /// Active subscriptions.
-    #[serde(default)]
-    pub active_subscriptions: f64,
-    /// Actually the number of RedisQ kills received.
-    #[serde(default)]
-    pub killmails_stored: f64,
-    /// Cache hit rate.
-    #[serde(default)]
-    pub cache_hit_rate: f64,
-    /// Memory in MB.
-    #[serde(default)]
-    pub memory_usage_mb: f64,
-    /// Uptime in hours.
-    #[serde(default)]
-    pub uptime_hours: f64,
-    /// Processing lag in seconds.
-    #[serde(default)]
-    pub processing_lag_seconds: f64,
-    /// Running preload tasks.
-    #[serde(default)]
-    pub active_preload_tasks: f64,
-}
-
-impl ServiceStatus {
-    /// A status answer.
-    #[must_use]
-    pub fn new(summary: StatusSummary, timestamp: Option<Timestamp>) -> Self {
-        Self { summary, timestamp }
     }
 }
 

@@ -1,6 +1,6 @@
 //! `wk health` and `wk status`.
 
-use wk_testkit::Fault;
+use wk_testkit::{Fault, Profile, TestServer};
 
 use crate::support::{server, wk, wk_at};
 
@@ -17,15 +17,47 @@ async fn health_in_both_formats() {
 
 #[tokio::test]
 async fn status_in_both_formats() {
-    let server = server().await;
+    for profile in Profile::ALL {
+        status_of(profile).await;
+    }
+}
+
+async fn status_of(profile: Profile) {
+    let server = TestServer::start(profile).await.unwrap();
     let pretty = wk_at(&server, &["status"]).await;
     let out = pretty.ok();
-    for key in ["requests/min", "subscriptions", "uptime", "timestamp"] {
+    let generation = match profile {
+        Profile::Faithful => "v1.6 or later",
+        Profile::Legacy => "v1.5.8 or earlier",
+        _ => "unknown",
+    };
+    assert!(out.contains(generation), "{profile}: {out}");
+    for key in [
+        "requests/min",
+        "subscriptions",
+        "kills received",
+        "last kill",
+        "uptime",
+        "generation",
+        "timestamp",
+    ] {
         assert!(out.contains(key), "{key}: {out}");
     }
     let json = wk_at(&server, &["--format", "json", "status"]).await.json();
     assert!(json["summary"].is_object(), "{json}");
     assert!(json["summary"]["uptime_hours"].is_number(), "{json}");
+    // `metrics` comes through as the server sent it, unmodelled sections included.
+    assert!(json["metrics"]["processing"].is_object(), "{json}");
+    assert!(json["metrics"]["storage"].is_object(), "{json}");
+    let keys = match profile {
+        Profile::Faithful => ["killmails_received", "last_killmail_ago_seconds"],
+        Profile::Legacy => ["redisq_received", "redisq_last_killmail_ago_seconds"],
+        _ => return,
+    };
+    for key in keys {
+        // The server's own key names, not the SDK's.
+        assert!(json["metrics"]["processing"][key].is_number(), "{key}: {json}");
+    }
 }
 
 #[tokio::test]

@@ -145,6 +145,37 @@ async fn info_endpoints() {
     assert!(openapi.get("openapi").is_some());
 }
 
+/// `/status` under each server generation's key names (PROTOCOL.md §18.3).
+#[tokio::test]
+async fn status_reads_every_generations_keys() {
+    use wk_types::http::StatusKeys;
+    for profile in Profile::ALL {
+        let server = start(profile).await;
+        let http = client(&server);
+        server.inject(wk_testkit::Generator::new(3).killmail());
+        let status = http.status().await.unwrap();
+        let want = match profile {
+            Profile::Faithful => Some(StatusKeys::R2z2),
+            Profile::Legacy => Some(StatusKeys::RedisQ),
+            _ => None,
+        };
+        assert_eq!(status.key_set(), want, "{profile}");
+        let processing = status.processing().expect("metrics.processing");
+        if want.is_some() {
+            assert_eq!(processing.killmails_received, Some(1.0), "{profile}");
+            assert!(processing.last_killmail_ago().is_some(), "{profile}");
+        } else {
+            assert_eq!(processing.killmails_received, None, "{profile}");
+        }
+        // Every section comes through, modelled or not.
+        let json = serde_json::to_value(&status).unwrap();
+        assert!(json["metrics"]["storage"].is_object(), "{profile}: {json}");
+        if let Some(keys) = want {
+            assert_eq!(json["metrics"]["processing"][keys.received_key()], 1, "{json}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn one_pool_serves_many_concurrent_calls() {
     let server = start(Profile::Faithful).await;

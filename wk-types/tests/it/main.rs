@@ -6,4 +6,5 @@ mod fast_decode;
 mod killmail_ref;
 mod malformed;
 mod roundtrip;
+mod status;
 mod support;

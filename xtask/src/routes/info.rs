@@ -31,7 +31,8 @@ pub(super) fn info_routes(reg: &mut Registry) -> Vec<Route> {
         "getStatus",
         "health",
         "Service status",
-        "`summary` holds headline numbers; `metrics` is a large unstable object.",
+        "`summary` holds headline numbers; `metrics` is a large unstable object, of which \
+         `metrics.processing` is modelled under both key sets (v1.5.8 `redisq_*`, v1.6 renamed).",
         vec![
             json_response(
                 200,

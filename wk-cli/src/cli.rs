@@ -226,7 +226,8 @@ pub(crate) struct ServeArgs {
     /// The address to listen on (`127.0.0.1:0` picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4004")]
     pub(crate) addr: SocketAddr,
-    /// Imitate the real server with its defects, or the documented design.
+    /// Imitate the current server (v1.6.2) with its defects, the older v1.5.8, or the
+    /// documented design.
     #[arg(long, value_enum, default_value_t = ProfileArg::Faithful)]
     pub(crate) profile: ProfileArg,
     /// Synthetic live kills per second (0 for none).
@@ -237,8 +238,10 @@ pub(crate) struct ServeArgs {
 /// The testkit's profiles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ProfileArg {
-    /// The real server, defects included.
+    /// The current server, v1.6.2 on Phoenix 1.8, defects included.
     Faithful,
+    /// v1.5.8 on Phoenix 1.7.21, defects included.
+    Legacy,
     /// The documented intent.
     Designed,
 }

@@ -13,6 +13,7 @@ use crate::error::Failure;
 pub(crate) async fn run(format: Format, args: ServeArgs) -> Result<ExitCode, Failure> {
     let profile = match args.profile {
         ProfileArg::Faithful => Profile::Faithful,
+        ProfileArg::Legacy => Profile::Legacy,
         ProfileArg::Designed => Profile::Designed,
     };
     let server = TestServer::builder()

@@ -1,7 +1,7 @@
 //! `wk-testkit`: run the fake WandererKills server from the command line.
 //!
 //! ```text
-//! wk-testkit [--addr 127.0.0.1:4004] [--profile faithful|designed] [--rate KILLS_PER_S]
+//! wk-testkit [--addr 127.0.0.1:4004] [--profile faithful|legacy|designed] [--rate KILLS_PER_S]
 //!            [--idle-timeout-ms MS] [--sse-ping-ms MS] [--seed N]
 //! ```
 //! The first line on stdout is
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use wk_testkit::{Profile, TestServer};
 
-const USAGE: &str = "usage: wk-testkit [--addr 127.0.0.1:4004] [--profile faithful|designed] [--rate KILLS_PER_S] \
+const USAGE: &str = "usage: wk-testkit [--addr 127.0.0.1:4004] [--profile faithful|legacy|designed] [--rate KILLS_PER_S] \
 [--idle-timeout-ms MS] [--sse-ping-ms MS] [--seed N]";
 
 fn parse_args() -> Result<wk_testkit::TestServerBuilder, String> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct State {
-    /// `faithful` or `designed`.
+    /// `faithful`, `legacy` or `designed`.
     pub profile: String,
     /// How many times the server was restarted.
     pub restarts: u64,
@@ -33,6 +33,13 @@ pub struct State {
     pub heartbeats: u64,
     /// Inbound WebSocket text frames.
     pub frames_received: u64,
+    /// Channel events (anything but `phx_join`) on the joined topic whose join_ref was not the
+    /// current join's: another string, a number (Phoenix 1.8 compares with `===`) or `null`.
+    /// Phoenix 1.8 (faithful, designed) drops them without a reply; Phoenix 1.7 (legacy) still
+    /// handles them, `phx_leave` excepted.
+    pub stale_pushes: u64,
+    /// Inbound frames whose `ref` or `join_ref` was a JSON number instead of a string.
+    pub numeric_refs: u64,
     /// `phx_reply` frames sent.
     pub replies: u64,
     /// Server pushes sent, by event name (`killmail_update`, `kill_count_update`, `phx_error`, …).

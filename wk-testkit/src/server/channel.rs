@@ -8,6 +8,7 @@ use wk_types::phoenix::LOBBY_TOPIC;
 
 use super::hub::{Inner, Join, Out, Socket, SubKind, SubRecord, frame};
 use crate::json::{self, now_timestamp};
+use crate::profile::{Behaviour, Rejected, StalePushes, WsRecords};
 use crate::rng;
 
 /// A parsed inbound frame.
@@ -156,7 +157,7 @@ pub(super) struct Cx<'a, 'g> {
     pub(super) g: &'a mut std::sync::MutexGuard<'g, Inner>,
     pub(super) id: u64,
     pub(super) v1: bool,
-    pub(super) faithful: bool,
+    pub(super) behaviour: &'static Behaviour,
     pub(super) after: &'a mut Vec<After>,
 }
 
@@ -215,6 +216,9 @@ impl Cx<'_, '_> {
     }
 
     pub(super) fn dispatch(&mut self, msg: &Inbound) {
+        if msg.join_ref.is_number() || msg.msg_ref.is_number() {
+            self.g.counters.numeric_refs += 1;
+        }
         if msg.topic == "phoenix" && msg.event == "heartbeat" {
             if !self.g.stall_heartbeats {
                 self.g.counters.heartbeats += 1;
@@ -239,28 +243,42 @@ impl Cx<'_, '_> {
             }
             return;
         }
-        // A frame for the joined topic with another join_ref raced a server close: Phoenix drops it
-        // silently. (A V1 join without join_ref matches any.)
-        let joined = match (msg.topic == LOBBY_TOPIC, self.socket().join.as_ref()) {
+        // A frame for the joined topic with another join_ref (a string that differs, a number, or
+        // `null`) is stale. Phoenix 1.8 drops it without a reply; Phoenix 1.7 dispatches a push on
+        // its topic alone, so the channel still handles it, but never a stale `phx_leave`. (A V1
+        // join without join_ref matches any.)
+        let current = match (msg.topic == LOBBY_TOPIC, self.socket().join.as_ref()) {
             (true, Some(j)) => Some(j.join_ref.is_null() || j.join_ref == msg.join_ref),
             _ => None,
         };
-        match joined {
+        match current {
             Some(true) => self.handle_in(msg),
-            Some(false) => {}
+            Some(false) => {
+                self.g.counters.stale_pushes += 1;
+                if self.behaviour.stale_pushes == StalePushes::Handled && msg.event != "phx_leave" {
+                    self.handle_in(msg);
+                }
+            }
             None => self.unmatched(msg),
         }
     }
 
+    /// Registers the join's subscription record and returns the join's `subscription_id`. With
+    /// [`WsRecords::OwnId`] the record gets an id of its own (§13 row 15), so nothing the channel
+    /// later does by its `subscription_id` ever finds it.
     fn new_record(&mut self, systems: &[i64], chars: &[i64]) -> String {
         let id = rng::subscription_id(&mut self.g.rng);
+        let record_id = match self.behaviour.ws_records {
+            WsRecords::OwnId => rng::subscription_id(&mut self.g.rng),
+            WsRecords::ChannelId => id.clone(),
+        };
         let now = now_timestamp();
         let user_id = self.socket().user_id.clone();
         let (mut s, mut c) = (systems.to_vec(), chars.to_vec());
         s.sort_unstable();
         c.sort_unstable();
         self.g.subs.push(SubRecord {
-            id: id.clone(),
+            id: record_id,
             subscriber_id: Value::String(user_id),
             kind: SubKind::Websocket,
             systems: s,
@@ -332,18 +350,19 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// The channel crashes (faithful) or answers an error reply (designed).
-    fn reject(&mut self, msg: &Inbound, reason: &str) {
-        if self.faithful {
-            self.crash();
-        } else {
-            self.reply(
-                &msg.join_ref,
-                &msg.msg_ref,
-                LOBBY_TOPIC,
-                "error",
-                &json!({"reason": reason}),
-            );
+    /// The channel crashes, or answers an error reply, as the profile says.
+    fn reject(&mut self, jr: &Value, msg: &Inbound, reason: &str) {
+        match self.behaviour.rejected {
+            Rejected::Crash => self.crash(),
+            Rejected::ErrorReply => {
+                self.reply(
+                    jr,
+                    &msg.msg_ref,
+                    LOBBY_TOPIC,
+                    "error",
+                    &json!({"reason": reason}),
+                );
+            }
         }
     }
 
@@ -351,12 +370,14 @@ impl Cx<'_, '_> {
         if let Some(join) = self.socket().join.take() {
             self.g.subs.retain(|r| r.id != join.subscription_id);
             self.g.counters.channel_crashes += 1;
+            let payload: Value =
+                serde_json::from_str(self.behaviour.crash_payload).expect("a JSON object");
             self.send(
                 &join.join_ref,
                 &join.join_ref,
                 LOBBY_TOPIC,
                 "phx_error",
-                &json!({}),
+                &payload,
             );
         }
     }
@@ -385,22 +406,29 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// Handles an event on the joined channel. Replies carry the channel's join_ref, whatever
+    /// the push carried (they differ only for a stale push that the profile still handles).
     fn handle_in(&mut self, msg: &Inbound) {
-        let jr = msg.join_ref.clone();
+        let jr = self
+            .socket()
+            .join
+            .as_ref()
+            .map(|j| j.join_ref.clone())
+            .expect("joined");
         let r = msg.msg_ref.clone();
         match msg.event.as_str() {
             "subscribe_systems" | "unsubscribe_systems" => {
                 let Some(items) = Self::list_payload(msg, "systems") else {
                     return self.reject(
+                        &jr,
                         msg,
                         "[validation:invalid_payload] Expected {\"systems\": [integer]}",
                     );
                 };
                 let ids = match check_systems(items) {
                     Ok(ids) => ids,
-                    Err(reason) => return self.reject(msg, reason),
+                    Err(reason) => return self.reject(&jr, msg, reason),
                 };
-                let faithful = self.faithful;
                 let join = self
                     .g
                     .sockets
@@ -416,7 +444,8 @@ impl Cx<'_, '_> {
                     if new.is_empty() {
                         json!({"message": "Already subscribed to all requested systems"})
                     } else {
-                        if join.systems.is_empty() && faithful {
+                        // The all-kills listeners stop once a system is held (§7.6).
+                        if join.systems.is_empty() {
                             join.listeners = 0;
                         }
                         join.systems.extend(new.iter().copied());
@@ -445,13 +474,14 @@ impl Cx<'_, '_> {
             "subscribe_characters" | "unsubscribe_characters" => {
                 let Some(items) = Self::list_payload(msg, "character_ids") else {
                     return self.reject(
+                        &jr,
                         msg,
                         "[validation:invalid_payload] Expected {\"character_ids\": [integer]}",
                     );
                 };
                 let ids = match check_characters(items) {
                     Ok(ids) => ids,
-                    Err(reason) => return self.reject(msg, reason),
+                    Err(reason) => return self.reject(&jr, msg, reason),
                 };
                 let join = self
                     .g
@@ -515,7 +545,7 @@ impl Cx<'_, '_> {
             }
             other => {
                 let reason = format!("[channel:unknown_event] Unknown event {other}");
-                self.reject(msg, &reason);
+                self.reject(&jr, msg, &reason);
             }
         }
     }

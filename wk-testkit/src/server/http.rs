@@ -203,7 +203,7 @@ fn kills_in(shared: &Shared, system: i64) -> Vec<Killmail> {
 
 fn system_listing(shared: &Shared, system: i64, since_hours: i64, limit: usize) -> Vec<Value> {
     let kills = kills_in(shared, system);
-    if shared.faithful() {
+    if shared.behaviour().zkb_references {
         kills.iter().take(limit).map(forms::reference).collect()
     } else {
         let cutoff = jiff::Timestamp::now()
@@ -443,10 +443,10 @@ async fn kill_count(State(shared): Shared_, Path(id): Path<String>) -> Response<
             &Value::Null,
         );
     };
-    let count = if shared.faithful() {
-        0
-    } else {
+    let count = if shared.behaviour().kill_count {
         kills_in(&shared, system).len()
+    } else {
+        0
     };
     ok_envelope(&json!({"system_id": system, "count": count, "timestamp": now_timestamp()}))
 }

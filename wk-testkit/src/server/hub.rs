@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use wk_types::Killmail;
 
-use super::{Config, Profile};
+use super::Config;
 use crate::fault::Fault;
 use crate::json::{self, now_timestamp};
+use crate::profile::{Behaviour, Delivery, SseDelivery, Stamp};
 use crate::rng::{self, Rng};
 use crate::state::State;
 use crate::{forms, webhook};
@@ -42,7 +43,8 @@ pub(crate) struct Join {
     pub(crate) systems: BTreeSet<i64>,
     /// Subscribed characters.
     pub(crate) characters: BTreeSet<i64>,
-    /// All-kills listeners (faithful: characters-only deliveries are 2 per listener).
+    /// All-kills listeners of a characters-only join: one per join or `subscribe_characters` that
+    /// added ids while no system was held (§7.6).
     pub(crate) listeners: u32,
     /// A number unique to this join, for stale-preload checks.
     pub(crate) serial: u64,
@@ -166,9 +168,11 @@ pub(crate) struct Inner {
     pub(crate) counters: State,
     pub(crate) faults: HttpFaults,
     pub(crate) stall_heartbeats: bool,
-    /// Enhanced-stream slots in use (faithful: never released).
+    /// Enhanced-stream slots in use (never released where the enhanced stream is broken).
     pub(crate) enhanced_slots: u64,
     pub(crate) started: std::time::Instant,
+    /// When the last live kill was ingested (`/status`'s last-killmail age).
+    pub(crate) last_ingest: Option<std::time::Instant>,
 }
 
 /// The state shared by every task of one server.
@@ -252,6 +256,7 @@ impl Shared {
                 stall_heartbeats: false,
                 enhanced_slots: 0,
                 started: std::time::Instant::now(),
+                last_ingest: None,
             }),
             drop_streams: watch::Sender::new(0),
             kill_all: watch::Sender::new(0),
@@ -265,8 +270,9 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn faithful(&self) -> bool {
-        self.cfg.profile == Profile::Faithful
+    /// What the profile does differently.
+    pub(crate) fn behaviour(&self) -> &'static Behaviour {
+        self.cfg.profile.behaviour()
     }
 
     /// Runs `f` on the counters and wakes waiters.
@@ -300,7 +306,7 @@ impl Shared {
         let canon = json::encode(&forms::canonical(&km));
         let system = km.system_id.map_or(0, |s| s.get());
         let chars: Vec<i64> = km.character_ids().map(|c| c.get()).collect();
-        let faithful = self.faithful();
+        let behaviour = self.behaviour();
         let mut deliveries = Vec::new();
         {
             let mut g = self.lock();
@@ -314,64 +320,71 @@ impl Shared {
                 sse,
                 counters,
                 subs,
+                last_ingest,
                 ..
             } = &mut *g;
             counters.killmails_ingested += 1;
+            *last_ingest = Some(std::time::Instant::now());
             let ts_a = now_timestamp();
             let ts_b = now_timestamp();
             let pa = live_payload(&canon, system, false, &ts_a);
             let pb = live_payload(&canon, system, false, &ts_b);
+            let payload = |stamp: &Stamp| match stamp {
+                Stamp::A => &pa,
+                Stamp::B => &pb,
+            };
             let mut sent = 0u64;
             let mut counts = 0u64;
             for sock in sockets.values() {
                 let Some(join) = &sock.join else { continue };
                 let topic = wk_types::phoenix::LOBBY_TOPIC;
-                let push = |p: &str| {
+                let push = |event: &str, p: &str| {
                     let _ = sock.tx.send(Out::Text(frame(
                         sock.v1,
                         &join.join_ref,
                         &Value::Null,
                         topic,
-                        "killmail_update",
+                        event,
                         p,
                     )));
                 };
                 let char_hit = chars.iter().any(|c| join.characters.contains(c));
-                if faithful {
-                    if !join.systems.is_empty() {
-                        if join.systems.contains(&system) {
-                            for p in [&pa, &pa, &pb, &pb] {
-                                push(p);
+                match behaviour.delivery {
+                    Delivery::Topics {
+                        system: copies,
+                        listener,
+                    } => {
+                        if !join.systems.is_empty() {
+                            if join.systems.contains(&system) {
+                                for stamp in copies {
+                                    push("killmail_update", payload(stamp));
+                                    sent += 1;
+                                }
                             }
-                            sent += 4;
-                        }
-                    } else if join.listeners > 0 && char_hit {
-                        for i in 0..join.listeners {
-                            let p = if i % 2 == 0 { &pa } else { &pb };
-                            push(p);
-                            push(p);
-                            sent += 2;
+                        } else if char_hit {
+                            for i in 0..join.listeners as usize {
+                                for stamp in listener[i % listener.len()] {
+                                    push("killmail_update", payload(stamp));
+                                    sent += 1;
+                                }
+                            }
                         }
                     }
-                } else {
-                    let sys_hit = join.systems.contains(&system);
-                    if sys_hit || char_hit {
-                        push(&pa);
-                        sent += 1;
-                    }
-                    if sys_hit {
-                        let p = format!(
-                            r#"{{"count":{in_system},"system_id":{system},"timestamp":"{ts_a}"}}"#
-                        );
-                        let _ = sock.tx.send(Out::Text(frame(
-                            sock.v1,
-                            &join.join_ref,
-                            &Value::Null,
-                            topic,
-                            "kill_count_update",
-                            &p,
-                        )));
-                        counts += 1;
+                    Delivery::Filter => {
+                        let sys_hit = join.systems.contains(&system);
+                        if sys_hit || char_hit {
+                            push("killmail_update", &pa);
+                            sent += 1;
+                        }
+                        if sys_hit {
+                            push(
+                                "kill_count_update",
+                                &format!(
+                                    r#"{{"count":{in_system},"system_id":{system},"timestamp":"{ts_a}"}}"#
+                                ),
+                            );
+                            counts += 1;
+                        }
                     }
                 }
             }
@@ -385,20 +398,20 @@ impl Shared {
             let basic = Bytes::from(format!("data: {canon}\n\n"));
             let enhanced = Bytes::from(format!("event: killmail\ndata: {canon}\n\n"));
             for s in sse.values() {
-                let n = match (s.kind, faithful) {
-                    (SseKind::Basic, true) => {
+                let n = match (s.kind, behaviour.sse) {
+                    (SseKind::Basic, SseDelivery::SystemIdsOnly { copies }) => {
                         if s.query.system_ids.is_empty() {
-                            2
+                            copies
                         } else {
-                            2 * s
-                                .query
-                                .system_ids
-                                .iter()
-                                .filter(|&&id| id == system)
-                                .count()
+                            copies
+                                * s.query
+                                    .system_ids
+                                    .iter()
+                                    .filter(|&&id| id == system)
+                                    .count()
                         }
                     }
-                    (SseKind::Basic, false) => usize::from(s.query.matches(&km)),
+                    (SseKind::Basic, SseDelivery::Filtered) => usize::from(s.query.matches(&km)),
                     (SseKind::Enhanced, _) => usize::from(s.live && s.query.matches(&km)),
                 };
                 let chunk = if s.kind == SseKind::Basic {
@@ -411,7 +424,7 @@ impl Shared {
                 }
                 counters.sse_events += n as u64;
             }
-            if !faithful {
+            if behaviour.webhooks {
                 for sub in subs.iter().filter(|s| s.kind == SubKind::Webhook) {
                     let hit = sub.systems.contains(&system)
                         || chars.iter().any(|c| sub.characters.contains(c));
@@ -527,7 +540,7 @@ impl Shared {
                             &join.join_ref,
                             wk_types::phoenix::LOBBY_TOPIC,
                             "phx_error",
-                            "{}",
+                            self.behaviour().crash_payload,
                         );
                         let _ = s.tx.send(Out::Text(f));
                         subs.retain(|r| r.id != join.subscription_id);

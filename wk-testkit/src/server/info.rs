@@ -48,23 +48,38 @@ async fn forbidden() -> Response<Body> {
     )
 }
 
-async fn openapi() -> Response<Body> {
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "openapi": "3.0.0",
-            "info": {"title": "WandererKills API", "version": "1.5.8",
-                     "description": "Served by wk-testkit. Like the real server's document, it is not accurate: read PROTOCOL.md."},
-            "paths": {
-                "/api/v1/kills/system/{system_id}": {"get": {"summary": "Recent zKillboard references for one system"}},
-                "/api/v1/kills/systems": {"post": {"summary": "References for several systems"}},
-                "/api/v1/kills/cached/{system_id}": {"get": {"summary": "Cached kills for a system"}},
-                "/api/v1/killmail/{killmail_id}": {"get": {"summary": "One killmail"}},
-                "/api/v1/kills/count/{system_id}": {"get": {"summary": "Kill count"}},
-                "/api/v1/subscriptions": {"get": {"summary": "List subscriptions"}, "post": {"summary": "Create a webhook subscription"}}
-            }
-        }),
-    )
+async fn openapi(State(shared): Shared_) -> Response<Body> {
+    let summary = |text: &str| json!({"summary": text});
+    let mut paths = json!({
+        "/api/v1/kills/system/{system_id}": {"get": summary("Recent zKillboard references for one system")},
+        "/api/v1/kills/systems": {"post": summary("References for several systems")},
+        "/api/v1/kills/cached/{system_id}": {"get": summary("Cached kills for a system")},
+        "/api/v1/killmail/{killmail_id}": {"get": summary("One killmail")},
+        "/api/v1/kills/count/{system_id}": {"get": summary("Kill count")},
+        "/api/v1/subscriptions": {"get": summary("List subscriptions"), "post": summary("Create a webhook subscription")}
+    });
+    let mut doc = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "WandererKills API", "version": "1.5.8",
+                 "description": "Served by wk-testkit. Like the real server's document, it is not accurate: read PROTOCOL.md."},
+    });
+    if shared.behaviour().openapi_components {
+        // v1.6 resolves its schemas into `components` and refers to them (§18.3); the content is
+        // as wrong as before (§10.6: `solar_system_id`, no `data` wrapper).
+        doc["info"]["version"] = json!("1.0.0");
+        let reference = |name: &str| json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}}});
+        paths["/api/v1/kills/system/{system_id}"]["get"]["responses"] =
+            reference("KillListResponse");
+        paths["/api/v1/killmail/{killmail_id}"]["get"]["responses"] = reference("Killmail");
+        doc["components"] = json!({"schemas": {
+            "Killmail": {"type": "object", "properties": {"killmail_id": {"type": "integer"}, "solar_system_id": {"type": "integer"}}},
+            "KillListResponse": {"type": "object", "properties": {
+                "kills": {"type": "array", "items": {"$ref": "#/components/schemas/Killmail"}},
+                "data_fetched_at": {"type": "string"}}}
+        }});
+    }
+    doc["paths"] = paths;
+    json_response(StatusCode::OK, &doc)
 }
 
 async fn ping() -> Response<Body> {
@@ -103,14 +118,31 @@ async fn health() -> Response<Body> {
 
 async fn status(State(shared): Shared_) -> Response<Body> {
     let s = shared.state();
-    let uptime_h = shared.lock().started.elapsed().as_secs_f64() / 3600.0;
+    let (uptime_h, last_ago) = {
+        let g = shared.lock();
+        let uptime_h = g.started.elapsed().as_secs_f64() / 3600.0;
+        // The real server says 999999 seconds when it never received a kill.
+        let last_ago = g.last_ingest.map_or(999_999, |t| t.elapsed().as_secs());
+        (uptime_h, last_ago)
+    };
+    // The real server's summary `processing_lag_seconds` is really the last killmail's age.
+    let (processing, lag) = match shared.behaviour().status_keys {
+        Some(keys) => {
+            let mut processing = serde_json::Map::new();
+            processing.insert(keys.received_key().into(), s.killmails_ingested.into());
+            processing.insert(keys.last_killmail_key().into(), last_ago.into());
+            processing.insert("processing_lag_seconds".into(), 0.into());
+            (serde_json::Value::Object(processing), last_ago)
+        }
+        None => (json!({}), 0),
+    };
     json_response(
         StatusCode::OK,
         &json!({
-            "metrics": {"system": {}, "websocket": {"connections": s.ws_open}, "processing": {}, "storage": {"killmails": s.stored_killmails},
+            "metrics": {"system": {}, "websocket": {"connections": s.ws_open}, "processing": processing, "storage": {"killmails": s.stored_killmails},
                         "api": {}, "sse": {"streams": s.sse_open}, "parser_stats": {}},
             "summary": {"api_requests_per_minute": 0, "active_subscriptions": s.subscriptions, "killmails_stored": s.killmails_ingested,
-                        "cache_hit_rate": 0.0, "memory_usage_mb": 64.0, "uptime_hours": uptime_h, "processing_lag_seconds": 0,
+                        "cache_hit_rate": 0.0, "memory_usage_mb": 64.0, "uptime_hours": uptime_h, "processing_lag_seconds": lag,
                         "active_preload_tasks": 0},
             "timestamp": now_timestamp()
         }),

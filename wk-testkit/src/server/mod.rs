@@ -22,52 +22,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use wk_types::{Killmail, KillmailId};
 
+use crate::expect::{Expectation, Registry, Route, UnmetExpectations};
 use crate::fault::Fault;
 use crate::generator::Generator;
+use crate::profile::Profile;
 use crate::state::State;
 use hub::Shared;
-
-/// Which server to imitate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Profile {
-    /// The server exactly as it behaves at commit 9cf988e, defects included (PROTOCOL.md §13).
-    #[default]
-    Faithful,
-    /// The documented intent: each kill once, `kill_count_update`, error replies, working enhanced
-    /// SSE, webhook delivery, server-side SSE filters.
-    Designed,
-}
-
-impl Profile {
-    /// `"faithful"` or `"designed"`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Faithful => "faithful",
-            Self::Designed => "designed",
-        }
-    }
-}
-
-impl std::str::FromStr for Profile {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "faithful" => Ok(Self::Faithful),
-            "designed" => Ok(Self::Designed),
-            other => Err(format!(
-                "unknown profile {other:?} (expected faithful or designed)"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Server settings; every timing is configurable so tests stay fast.
 #[derive(Clone, Debug)]
@@ -181,7 +141,7 @@ impl TestServerBuilder {
     }
 
     /// Delay before a join's preload pushes are sent (default 0). With a delay, a crash or leave in
-    /// the meantime shows the stale-preload defect of §7.10 in the faithful profile.
+    /// the meantime shows the stale-preload defect of §7.10 in the faithful and legacy profiles.
     pub fn preload_delay(mut self, d: Duration) -> Self {
         self.cfg.preload_delay = d;
         self
@@ -239,7 +199,12 @@ impl TestServerBuilder {
         let addr = listener.local_addr()?;
         tracing::debug!(%addr, profile = %self.cfg.profile, "wk-testkit listening");
         let shared = Arc::new(Shared::new(self.cfg));
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
+        let expectations = Arc::new(Registry::default());
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&shared),
+            Arc::clone(&expectations),
+        ));
         let rate_task =
             (shared.cfg.rate > 0.0).then(|| tokio::spawn(rate_loop(Arc::clone(&shared))));
         Ok(TestServer {
@@ -247,19 +212,25 @@ impl TestServerBuilder {
             addr,
             accept: Mutex::new(Some(accept)),
             rate_task,
+            expectations,
         })
     }
 }
 
 /// A running fake WandererKills server on a real socket.
 ///
-/// Dropping it stops the server and drops every connection.
+/// Dropping it stops the server and drops every connection, then checks the expectations that no
+/// verification has reported yet ([`TestServer::expect`]).
+///
+/// # Panics
+/// On drop, when an expectation is unmet and the thread is not already panicking.
 #[derive(Debug)]
 pub struct TestServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
     accept: Mutex<Option<JoinHandle<()>>>,
     rate_task: Option<JoinHandle<()>>,
+    expectations: Arc<Registry>,
 }
 
 impl TestServer {
@@ -360,6 +331,35 @@ impl TestServer {
         self.shared.apply_fault(fault);
     }
 
+    /// Registers an expectation on `route` at once: until a count is set on the returned handle,
+    /// the route must be called at least once. Every matching request counts, including those
+    /// answered by a scripted [`crate::Answer`] or a [`Fault`]; `/_testkit/` routes never do.
+    /// Checked by [`TestServer::verify`], [`TestServer::try_verify`] and on drop; kept, with their
+    /// counts, across [`TestServer::restart`].
+    pub fn expect(&self, route: Route) -> Expectation {
+        self.expectations.add(route)
+    }
+
+    /// Checks every expectation.
+    ///
+    /// # Panics
+    /// When one is unmet, with a message naming each unmet route with its expected and actual
+    /// counts ([`UnmetExpectations`]). Those are not checked again on drop.
+    pub fn verify(&self) {
+        if let Err(unmet) = self.try_verify() {
+            panic!("{unmet}");
+        }
+    }
+
+    /// Checks every expectation, without panicking.
+    ///
+    /// # Errors
+    /// The unmet ones, each with its route and its expected and actual counts. They are not
+    /// checked again on drop.
+    pub fn try_verify(&self) -> Result<(), UnmetExpectations> {
+        self.expectations.check(false)
+    }
+
     /// A snapshot of the counters.
     #[must_use]
     pub fn state(&self) -> State {
@@ -440,7 +440,11 @@ impl TestServer {
         for _ in 0..50 {
             match TcpListener::bind(self.addr).await {
                 Ok(listener) => {
-                    let task = tokio::spawn(accept_loop(listener, Arc::clone(&self.shared)));
+                    let task = tokio::spawn(accept_loop(
+                        listener,
+                        Arc::clone(&self.shared),
+                        Arc::clone(&self.expectations),
+                    ));
                     *self
                         .accept
                         .lock()
@@ -493,6 +497,11 @@ impl Drop for TestServer {
             task.abort();
         }
         self.shared.kill_all.send_modify(|v| *v += 1);
+        if !std::thread::panicking()
+            && let Err(unmet) = self.expectations.check(true)
+        {
+            panic!("{unmet}\n(checked when the TestServer was dropped)");
+        }
     }
 }
 
@@ -513,7 +522,7 @@ async fn rate_loop(shared: Arc<Shared>) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, expectations: Arc<Registry>) {
     let router = app(Arc::clone(&shared));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -523,6 +532,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let _ = stream.set_nodelay(true);
         let shared = Arc::clone(&shared);
         let router = router.clone();
+        let expectations = Arc::clone(&expectations);
         let mut kill = shared.kill_all.subscribe();
         tokio::spawn(async move {
             let tls = shared.cfg.tls.clone();
@@ -531,10 +541,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     match tls {
                         Some(tls) => {
                             if let Ok(stream) = tls.acceptor.accept(stream).await {
-                                serve(stream, shared, router).await;
+                                serve(stream, shared, expectations, router).await;
                             }
                         }
-                        None => serve(stream, shared, router).await,
+                        None => serve(stream, shared, expectations, router).await,
                     }
                 } => {}
                 _ = kill.changed() => {}
@@ -544,14 +554,15 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Serves HTTP/1.1 (with upgrades for the WebSocket) on one connection.
-async fn serve<S>(stream: S, shared: Arc<Shared>, router: Router)
+async fn serve<S>(stream: S, shared: Arc<Shared>, expectations: Arc<Registry>, router: Router)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let shared = Arc::clone(&shared);
+        let expectations = Arc::clone(&expectations);
         let router = router.clone();
-        async move { outer::outer(shared, router, req.map(Body::new)).await }
+        async move { outer::outer(shared, expectations, router, req.map(Body::new)).await }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(stream), svc)

@@ -1,5 +1,6 @@
-//! The layer in front of the router: trailing-slash normalisation, request ids, Accept negotiation
-//! (406), `OPTIONS` → 404 and the HTTP faults (status, delay, mangled bodies).
+//! The layer in front of the router: trailing-slash normalisation, request ids, expectation counts
+//! and scripted answers, Accept negotiation (406), `OPTIONS` → 404 and the HTTP faults (status,
+//! delay, mangled bodies).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use tower::ServiceExt;
 
 use super::http;
 use super::hub::Shared;
+use crate::expect::{Answer, Registry};
 
 /// Which Accept rule a path follows.
 enum AcceptRule {
@@ -83,6 +85,7 @@ fn request_id(req: &Request<Body>, shared: &Shared) -> HeaderValue {
 /// The layer in front of the router.
 pub(super) async fn outer(
     shared: Arc<Shared>,
+    expectations: Arc<Registry>,
     router: Router,
     mut req: Request<Body>,
 ) -> Result<Response<Body>, Reset> {
@@ -105,6 +108,12 @@ pub(super) async fn outer(
         router.oneshot(req).await.unwrap_or_else(|e| match e {})
     } else {
         shared.count(|c| c.http_requests += 1);
+        // Counted before any fault; a scripted answer replaces the server, faults included.
+        if let Some(answer) = expectations.record(req.method(), &path) {
+            let mut resp = scripted(&answer);
+            resp.headers_mut().insert("x-request-id", rid);
+            return Ok(resp);
+        }
         let reset = {
             let mut g = shared.lock();
             let hit = g.faults.reset > 0;
@@ -119,6 +128,20 @@ pub(super) async fn outer(
     };
     resp.headers_mut().insert("x-request-id", rid);
     Ok(resp)
+}
+
+/// A scripted answer: its status with the fallback error body or its JSON, and `Retry-After`.
+fn scripted(answer: &Answer) -> Response<Body> {
+    let status = answer.status_code();
+    let mut resp = match answer.body() {
+        Some(body) => http::json_response(status, body),
+        None => http::fallback_error(status),
+    };
+    if let Some(secs) = answer.retry_after_secs() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 /// The reset fault: the connection is closed without a response.

@@ -73,6 +73,10 @@ async fn upgrade(
         return plain(StatusCode::BAD_REQUEST, "");
     }
     let pairs = query_pairs(q.as_deref());
+    // Phoenix ≥ 1.8.6 refuses a `vsn` that is not a single string (`vsn[]=…`); 1.7 never sees it.
+    if shared.behaviour().vsn_list_forbidden && pairs.iter().any(|(k, _)| k.starts_with("vsn[")) {
+        return plain(StatusCode::FORBIDDEN, "");
+    }
     let v1 = match last(&pairs, "vsn") {
         None => true,
         Some(v) if v == "1.0.0" || v.starts_with("1.0.") => true,
@@ -235,7 +239,7 @@ fn handle_text(shared: &Arc<Shared>, id: u64, text: &str) -> bool {
             g: &mut g,
             id,
             v1,
-            faithful: shared.faithful(),
+            behaviour: shared.behaviour(),
             after: &mut after,
         };
         cx.dispatch(&msg);
@@ -266,10 +270,10 @@ fn spawn_preload(shared: Arc<Shared>, id: u64, join_ref: Value, serial: u64, sys
         let Some(sock) = g.sockets.get(&id) else {
             return;
         };
-        // The faithful server sends preload from a background task with the join_ref captured at
+        // The real server sends preload from a background task with the join_ref captured at
         // join time, even after the channel died (§7.10). The designed one checks first.
         let current = sock.join.as_ref().is_some_and(|j| j.serial == serial);
-        if !current && !shared.faithful() {
+        if !current && !shared.behaviour().stale_preload {
             return;
         }
         let (tx, v1) = (sock.tx.clone(), sock.v1);

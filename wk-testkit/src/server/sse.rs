@@ -1,5 +1,5 @@
 //! Server-Sent Events (PROTOCOL.md §8): the basic stream byte for byte, and the enhanced stream as
-//! the profile has it (faithful: an empty 200 and a leaking cap; designed: the documented events).
+//! the profile has it (the real server: an empty 200 and a leaking cap; designed: the documented events).
 
 use std::sync::Arc;
 
@@ -259,7 +259,7 @@ async fn enhanced(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> R
         g.enhanced_slots += 1;
         g.counters.enhanced_requests += 1;
     }
-    let body = if shared.faithful() {
+    let body = if !shared.behaviour().enhanced_sse {
         // §8.3.2: headers, then the terminating chunk; the slot is never released.
         shared.count(|c| c.sse_streams += 1);
         Body::from_stream(futures_util::stream::empty::<Chunk>())

@@ -94,27 +94,32 @@ async fn drop_connections_cuts_ws_and_sse_without_close() {
 
 #[tokio::test]
 async fn stall_heartbeats_malformed_frame_and_crash() {
-    let s = TestServer::start(Profile::Faithful).await.unwrap();
-    let mut ws = Ws::v2(&s).await;
-    ws.join("1", json!({"systems": [30000142]})).await;
-    s.fault(Fault::StallHeartbeats(true));
-    ws.send(r#"[null,"h1","phoenix","heartbeat",{}]"#).await;
-    assert_eq!(
-        ws.next_within(Duration::from_millis(200)).await,
-        Err(Ended::Timeout)
-    );
-    s.fault(Fault::StallHeartbeats(false));
-    ws.send(r#"[null,"h2","phoenix","heartbeat",{}]"#).await;
-    assert_eq!(ws.frame().await[1], "h2");
-    s.fault(Fault::MalformedFrame);
-    assert!(serde_json::from_str::<Value>(&ws.text().await).is_err());
-    let r = post_json(s.addr(), "/_testkit/faults", r#"{"crash_channels":true}"#).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        ws.text().await,
-        r#"["1","1","killmails:lobby","phx_error",{}]"#
-    );
-    assert_eq!(s.state().joined_channels, 0);
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({"systems": [30000142]})).await;
+        s.fault(Fault::StallHeartbeats(true));
+        ws.send(r#"[null,"h1","phoenix","heartbeat",{}]"#).await;
+        assert_eq!(
+            ws.next_within(Duration::from_millis(200)).await,
+            Err(Ended::Timeout)
+        );
+        s.fault(Fault::StallHeartbeats(false));
+        ws.send(r#"[null,"h2","phoenix","heartbeat",{}]"#).await;
+        assert_eq!(ws.frame().await[1], "h2");
+        s.fault(Fault::MalformedFrame);
+        assert!(serde_json::from_str::<Value>(&ws.text().await).is_err());
+        let r = post_json(s.addr(), "/_testkit/faults", r#"{"crash_channels":true}"#).await;
+        assert_eq!(r.status, 200);
+        let want = match profile {
+            Profile::Faithful => {
+                r#"["1","1","killmails:lobby","phx_error",{"reason":"channel_crash"}]"#
+            }
+            _ => r#"["1","1","killmails:lobby","phx_error",{}]"#,
+        };
+        assert_eq!(ws.text().await, want, "{profile}");
+        assert_eq!(s.state().joined_channels, 0);
+    }
 }
 
 #[tokio::test]

@@ -220,3 +220,56 @@ async fn cached_kills_match_the_example_bytes() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn status_keys_follow_the_server_version() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let processing = |v: &Value| v["metrics"]["processing"].clone();
+        let before = get(s.addr(), "/status").await.json();
+        s.inject(capsule_kill());
+        let after = get(s.addr(), "/status").await.json();
+        let (received, ago) = match profile {
+            Profile::Faithful => ("killmails_received", "last_killmail_ago_seconds"),
+            Profile::Legacy => ("redisq_received", "redisq_last_killmail_ago_seconds"),
+            _ => {
+                assert_eq!(processing(&after), json!({}), "{profile}");
+                continue;
+            }
+        };
+        assert_eq!(processing(&before)[received], 0, "{profile}");
+        assert_eq!(processing(&before)[ago], 999_999, "never received a kill");
+        assert_eq!(processing(&after)[received], 1, "{profile}");
+        assert!(processing(&after)[ago].as_u64().unwrap() < 5, "{after}");
+        // The summary's lag is the server's last-killmail age (§10.3).
+        assert_eq!(
+            after["summary"]["processing_lag_seconds"],
+            processing(&after)[ago]
+        );
+        let other = if profile == Profile::Faithful {
+            "redisq_received"
+        } else {
+            "killmails_received"
+        };
+        assert!(processing(&after).get(other).is_none(), "{profile}");
+    }
+}
+
+#[tokio::test]
+async fn openapi_components_on_v1_6() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let doc = get(s.addr(), "/api/openapi").await.json();
+        assert_eq!(doc["openapi"], "3.0.0");
+        let killmail = &doc["paths"]["/api/v1/killmail/{killmail_id}"]["get"];
+        if profile == Profile::Faithful {
+            assert_eq!(doc["info"]["version"], "1.0.0");
+            let schema = &killmail["responses"]["200"]["content"]["application/json"]["schema"];
+            let name = schema["$ref"].as_str().unwrap();
+            let name = name.strip_prefix("#/components/schemas/").unwrap();
+            assert!(doc["components"]["schemas"][name].is_object(), "{doc}");
+        } else {
+            assert!(doc.get("components").is_none(), "{profile}");
+        }
+    }
+}

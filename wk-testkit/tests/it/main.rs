@@ -3,6 +3,7 @@
 mod control;
 mod encoding;
 mod errors;
+mod expect;
 mod http;
 mod phoenix;
 mod sse;

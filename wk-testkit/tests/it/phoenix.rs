@@ -17,35 +17,95 @@ fn is_push(f: &Value, event: &str) -> bool {
 
 #[tokio::test]
 async fn join_reply_and_subscription_record() {
-    let s = TestServer::start(Profile::Faithful).await.unwrap();
-    let mut ws = Ws::v2(&s).await;
-    let r = ws.join("1", json!({"systems": [JITA, TAMA, JITA], "character_ids": [95465499], "preload": {"enabled": true}})).await;
-    assert_eq!(r[0], "1");
-    assert_eq!(r[2], "killmails:lobby");
-    assert_eq!(r[4]["status"], "ok");
-    let resp = &r[4]["response"];
-    assert_eq!(resp["status"], "connected");
-    assert_eq!(resp["subscribed_systems"], json!([JITA, TAMA]));
-    assert_eq!(resp["subscribed_characters"], json!([95465499]));
-    let sub_id = resp["subscription_id"].as_str().unwrap();
-    let example: Value = serde_json::from_str(&crate::support::data("ws_join_reply.json")).unwrap();
-    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(resp), keys(&example["response"]));
-    assert!(wk_types::SubscriptionId::from(sub_id).is_well_formed());
-    let list = get(s.addr(), "/api/v1/subscriptions").await.json();
-    let rec = &list["data"]["subscriptions"][0];
-    assert_eq!(rec["type"], "websocket");
-    assert_eq!(rec["id"], sub_id);
-    assert!(rec["callback_url"].is_null());
-    assert!(
-        rec["subscriber_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("rust-client_")
-    );
-    assert_eq!(s.state().joins, 1);
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        let r = ws.join("1", json!({"systems": [JITA, TAMA, JITA], "character_ids": [95465499], "preload": {"enabled": true}})).await;
+        assert_eq!(r[0], "1");
+        assert_eq!(r[2], "killmails:lobby");
+        assert_eq!(r[4]["status"], "ok");
+        let resp = &r[4]["response"];
+        assert_eq!(resp["status"], "connected");
+        assert_eq!(resp["subscribed_systems"], json!([JITA, TAMA]));
+        assert_eq!(resp["subscribed_characters"], json!([95465499]));
+        let sub_id = resp["subscription_id"].as_str().unwrap();
+        let example: Value =
+            serde_json::from_str(&crate::support::data("ws_join_reply.json")).unwrap();
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(resp), keys(&example["response"]));
+        assert!(wk_types::SubscriptionId::from(sub_id).is_well_formed());
+        let list = get(s.addr(), "/api/v1/subscriptions").await.json();
+        let rec = &list["data"]["subscriptions"][0];
+        assert_eq!(rec["type"], "websocket");
+        // §13 row 15: the real server's record has an id of its own.
+        let record_id = rec["id"].as_str().unwrap();
+        assert!(wk_types::SubscriptionId::from(record_id).is_well_formed());
+        assert_eq!(
+            record_id == sub_id,
+            profile == Profile::Designed,
+            "{profile}: record {record_id}, join {sub_id}"
+        );
+        assert!(rec["callback_url"].is_null());
+        assert!(
+            rec["subscriber_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("rust-client_")
+        );
+        assert_eq!(s.state().joins, 1);
+    }
 }
 
+/// §13 row 15: on the real server a WebSocket record keeps its join-time lists and outlives its
+/// channel; the designed server keeps it current and removes it with the channel.
+#[tokio::test]
+async fn websocket_records_per_profile() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let records = || async {
+            get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["subscriptions"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({"systems": [JITA]})).await;
+        ws.call("1", "2", "subscribe_systems", json!({"systems": [TAMA]}))
+            .await;
+        let listed = records().await;
+        assert_eq!(listed.len(), 1, "{profile}");
+        let want = if profile == Profile::Designed {
+            json!([JITA, TAMA])
+        } else {
+            json!([JITA])
+        };
+        assert_eq!(listed[0]["system_ids"], want, "{profile}");
+        // A crash, a rejoin with nothing, a leave and a closed socket.
+        ws.send(r#"["1","3","killmails:lobby","subscribe_systems",{"systems":[0]}]"#)
+            .await;
+        if profile.crashes_on_rejected_request() {
+            ws.until(|f| f[3] == "phx_error").await;
+            ws.join("4", json!({})).await;
+        } else {
+            ws.until(|f| f[1] == "3").await;
+        }
+        let jr = if profile.crashes_on_rejected_request() {
+            "4"
+        } else {
+            "1"
+        };
+        ws.call(jr, "5", "phx_leave", json!({})).await;
+        drop(ws);
+        s.wait_for(crate::support::T, |st| st.ws_open == 0)
+            .await
+            .unwrap();
+        let listed = records().await;
+        let want = if profile == Profile::Designed { 0 } else { 2 };
+        assert_eq!(listed.len(), want, "{profile}: {listed:?}");
+        let stats = get(s.addr(), "/api/v1/subscriptions/stats").await.json();
+        assert_eq!(stats["data"]["websocket_subscriptions"], want, "{profile}");
+    }
+}
 #[tokio::test]
 async fn heartbeat_reply_is_byte_exact_and_refs_keep_their_type() {
     let s = TestServer::start(Profile::Faithful).await.unwrap();
@@ -173,50 +233,53 @@ async fn subscription_events(profile: Profile) -> (Ws, TestServer) {
 }
 
 #[tokio::test]
-async fn faithful_invalid_ids_crash_the_channel() {
-    let (mut ws, s) = subscription_events(Profile::Faithful).await;
-    ws.send(r#"["1","8","killmails:lobby","unsubscribe_characters",{"character_ids":[11111111]}]"#)
+async fn real_servers_crash_the_channel_on_invalid_ids() {
+    for profile in [Profile::Faithful, Profile::Legacy] {
+        let (mut ws, s) = subscription_events(profile).await;
+        let crashed = |jr: &str| {
+            format!(
+                r#"["{jr}","{jr}","killmails:lobby","phx_error",{}]"#,
+                profile.crash_payload()
+            )
+        };
+        ws.send(
+            r#"["1","8","killmails:lobby","unsubscribe_characters",{"character_ids":[11111111]}]"#,
+        )
         .await;
-    assert_eq!(
-        ws.text().await,
-        r#"["1","1","killmails:lobby","phx_error",{}]"#
-    );
-    // The topic is no longer joined.
-    ws.send(r#"["1","9","killmails:lobby","get_status",{}]"#)
-        .await;
-    assert_eq!(
-        ws.text().await,
-        r#"[null,"9","killmails:lobby","phx_reply",{"response":{"reason":"unmatched topic"},"status":"error"}]"#
-    );
-    assert_eq!(s.state().channel_crashes, 1);
-    assert_eq!(
-        get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
-        0
-    );
-    // Unknown events and bad payloads crash too.
-    for (i, bad) in [
-        json!(["update_subscriptions", {"add_systems": [1]}]),
-        json!(["subscribe_systems", {"system_ids": [1]}]),
-        json!(["subscribe_systems", {"systems": 30000142}]),
-        json!(["subscribe_systems", {"systems": [30000142.0]}]),
-        json!(["heartbeat", {}]),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let jr = format!("j{i}");
-        ws.join(&jr, json!({})).await;
-        ws.send_json(json!([jr, "x", "killmails:lobby", bad[0], bad[1]]))
+        assert_eq!(ws.text().await, crashed("1"), "{profile}");
+        // The topic is no longer joined.
+        ws.send(r#"["1","9","killmails:lobby","get_status",{}]"#)
             .await;
-        let f = ws.frame().await;
         assert_eq!(
-            f,
-            json!([jr, jr, "killmails:lobby", "phx_error", {}]),
-            "{bad}"
+            ws.text().await,
+            r#"[null,"9","killmails:lobby","phx_reply",{"response":{"reason":"unmatched topic"},"status":"error"}]"#
         );
+        assert_eq!(s.state().channel_crashes, 1);
+        // §13 row 15: the crashed channel's record stays listed.
+        assert_eq!(
+            get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
+            1,
+            "{profile}"
+        );
+        // Unknown events and bad payloads crash too.
+        for (i, bad) in [
+            json!(["update_subscriptions", {"add_systems": [1]}]),
+            json!(["subscribe_systems", {"system_ids": [1]}]),
+            json!(["subscribe_systems", {"systems": 30000142}]),
+            json!(["subscribe_systems", {"systems": [30000142.0]}]),
+            json!(["heartbeat", {}]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let jr = format!("j{i}");
+            ws.join(&jr, json!({})).await;
+            ws.send_json(json!([jr, "x", "killmails:lobby", bad[0], bad[1]]))
+                .await;
+            assert_eq!(ws.text().await, crashed(&jr), "{profile} {bad}");
+        }
     }
 }
-
 #[tokio::test]
 async fn designed_invalid_ids_get_error_replies() {
     let (mut ws, _s) = subscription_events(Profile::Designed).await;
@@ -316,30 +379,34 @@ async fn join_validation_and_crashes() {
 
 #[tokio::test]
 async fn duplicate_join_answers_new_then_closes_old() {
-    let s = TestServer::start(Profile::Faithful).await.unwrap();
-    let mut ws = Ws::v2(&s).await;
-    ws.join("9", json!({"systems": [JITA]})).await;
-    let r = ws.join("10", json!({"systems": [60000000]})).await;
-    assert_eq!(r[4]["status"], "error");
-    assert_eq!(
-        ws.text().await,
-        r#"["9","9","killmails:lobby","phx_close",{}]"#
-    );
-    let r = ws.join("13", json!({})).await;
-    assert_eq!(r[4]["status"], "ok");
-    let r = ws.join("14", json!({"systems": [TAMA]})).await;
-    assert_eq!(r[4]["status"], "ok");
-    assert_eq!(
-        ws.text().await,
-        r#"["13","13","killmails:lobby","phx_close",{}]"#
-    );
-    // Orphan record rule (§7.10): the replaced join had no subscriptions, so its record stays.
-    assert_eq!(
-        get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
-        2
-    );
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        ws.join("9", json!({"systems": [JITA]})).await;
+        let r = ws.join("10", json!({"systems": [60000000]})).await;
+        assert_eq!(r[4]["status"], "error");
+        assert_eq!(
+            ws.text().await,
+            r#"["9","9","killmails:lobby","phx_close",{}]"#
+        );
+        let r = ws.join("13", json!({})).await;
+        assert_eq!(r[4]["status"], "ok");
+        let r = ws.join("14", json!({"systems": [TAMA]})).await;
+        assert_eq!(r[4]["status"], "ok");
+        assert_eq!(
+            ws.text().await,
+            r#"["13","13","killmails:lobby","phx_close",{}]"#
+        );
+        // Designed: the orphan record rule (§7.10), the replaced join had no subscriptions, so
+        // its record stays. The real server never removes a WebSocket record (§13 row 15).
+        let want = if profile == Profile::Designed { 2 } else { 3 };
+        assert_eq!(
+            get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
+            want,
+            "{profile}"
+        );
+    }
 }
-
 async fn live(profile: Profile, params: Value) -> (TestServer, Ws) {
     let s = TestServer::start(profile).await.unwrap();
     let mut ws = Ws::v2(&s).await;
@@ -349,54 +416,65 @@ async fn live(profile: Profile, params: Value) -> (TestServer, Ws) {
 }
 
 #[tokio::test]
-async fn faithful_system_subscription_gets_four_copies_in_two_pairs() {
-    let (s, mut ws) = live(
-        Profile::Faithful,
-        json!({"systems": [TAMA], "character_ids": [2119283745]}),
-    )
-    .await;
-    s.inject(capsule_kill()); // Jita: not subscribed, and characters are ignored.
-    s.inject(example_kill());
-    let frames = ws.drain(Duration::from_millis(300)).await;
-    assert_eq!(frames.len(), 4, "{frames:?}");
-    for f in &frames {
-        assert!(is_push(f, "killmail_update"));
-        assert_eq!(f[0], "1");
-        assert_eq!(f[4]["preload"], false);
-        assert_eq!(f[4]["system_id"], TAMA);
-        assert_eq!(f[4]["killmails"][0]["killmail_id"], 131588274);
-        assert_eq!(f[4]["killmails"][0]["attacker_count"], 3);
+async fn real_servers_push_system_kills_in_identical_pairs() {
+    for profile in [Profile::Faithful, Profile::Legacy] {
+        let (s, mut ws) = live(
+            profile,
+            json!({"systems": [TAMA], "character_ids": [2119283745]}),
+        )
+        .await;
+        s.inject(capsule_kill()); // Jita: not subscribed, and characters are ignored.
+        s.inject(example_kill());
+        let frames = ws.sync().await;
+        let copies = profile.ws_system_copies();
+        assert_eq!(frames.len(), copies, "{profile}: {frames:?}");
+        assert_eq!(copies, if profile == Profile::Legacy { 4 } else { 2 });
+        for f in &frames {
+            assert!(is_push(f, "killmail_update"));
+            assert_eq!(f[0], "1");
+            assert_eq!(f[4]["preload"], false);
+            assert_eq!(f[4]["system_id"], TAMA);
+            assert_eq!(f[4]["killmails"][0]["killmail_id"], 131588274);
+            assert_eq!(f[4]["killmails"][0]["attacker_count"], 3);
+        }
+        // Each pair is byte for byte the same frame.
+        for pair in frames.chunks(2) {
+            assert_eq!(pair[0], pair[1], "{profile}");
+        }
+        assert_eq!(s.state().pushes_of("killmail_update"), copies as u64);
+        assert_eq!(s.state().pushes_of("kill_count_update"), 0);
     }
-    assert_eq!(frames[0][4]["timestamp"], frames[1][4]["timestamp"]);
-    assert_eq!(frames[2][4]["timestamp"], frames[3][4]["timestamp"]);
-    assert_eq!(s.state().pushes_of("killmail_update"), 4);
-    assert_eq!(s.state().pushes_of("kill_count_update"), 0);
 }
-
 #[tokio::test]
-async fn faithful_character_only_gets_two_then_more_per_subscribe() {
-    let (s, mut ws) = live(Profile::Faithful, json!({"character_ids": [93265215]})).await;
-    s.inject(capsule_kill());
-    assert_eq!(ws.drain(Duration::from_millis(300)).await.len(), 2);
-    ws.call(
-        "1",
-        "2",
-        "subscribe_characters",
-        json!({"character_ids": [95465499]}),
-    )
-    .await;
-    s.inject(capsule_kill());
-    assert_eq!(ws.drain(Duration::from_millis(300)).await.len(), 4);
-    // 0 → 1 systems stops the all-kills listener; removing it does not bring it back.
-    ws.call("1", "3", "subscribe_systems", json!({"systems": [TAMA]}))
+async fn real_servers_characters_only_copies_grow_per_subscribe() {
+    for profile in [Profile::Faithful, Profile::Legacy] {
+        let copies = profile.ws_character_copies();
+        assert_eq!(copies, if profile == Profile::Legacy { 2 } else { 1 });
+        let (s, mut ws) = live(profile, json!({"character_ids": [93265215]})).await;
+        s.inject(capsule_kill());
+        assert_eq!(ws.sync().await.len(), copies, "{profile}");
+        ws.call(
+            "1",
+            "2",
+            "subscribe_characters",
+            json!({"character_ids": [95465499]}),
+        )
         .await;
-    ws.call("1", "4", "unsubscribe_systems", json!({"systems": [TAMA]}))
-        .await;
-    let _ = ws.drain(Duration::from_millis(100)).await;
-    s.inject(capsule_kill());
-    assert_eq!(ws.drain(Duration::from_millis(300)).await.len(), 0);
+        s.inject(capsule_kill());
+        assert_eq!(
+            ws.sync().await.len(),
+            2 * copies,
+            "{profile}: a second listener"
+        );
+        // 0 → 1 systems stops the all-kills listener; removing it does not bring it back.
+        ws.call("1", "3", "subscribe_systems", json!({"systems": [TAMA]}))
+            .await;
+        ws.call("1", "4", "unsubscribe_systems", json!({"systems": [TAMA]}))
+            .await;
+        s.inject(capsule_kill());
+        assert_eq!(ws.sync().await.len(), 0, "{profile}");
+    }
 }
-
 #[tokio::test]
 async fn designed_pushes_each_kill_once_with_count_update() {
     let (s, mut ws) = live(
@@ -478,27 +556,31 @@ fn capsule_kill_now() -> wk_types::Killmail {
 }
 
 #[tokio::test]
-async fn faithful_stale_preload_arrives_after_phx_error() {
-    let s = TestServer::builder()
-        .profile(Profile::Faithful)
-        .preload_delay(Duration::from_millis(1000))
-        .start()
-        .await
-        .unwrap();
-    s.seed_store([example_kill()]);
-    let mut ws = Ws::v2(&s).await;
-    ws.join("1", json!({"systems": [TAMA]})).await;
-    ws.send(r#"["1","2","killmails:lobby","subscribe_systems",{"systems":[0]}]"#)
-        .await;
-    assert_eq!(
-        ws.text().await,
-        r#"["1","1","killmails:lobby","phx_error",{}]"#
-    );
-    let stale = ws.frame().await;
-    assert_eq!(stale[0], "1", "old join_ref");
-    assert_eq!(stale[4]["preload"], true);
+async fn real_servers_send_stale_preload_after_phx_error() {
+    for profile in [Profile::Faithful, Profile::Legacy] {
+        let s = TestServer::builder()
+            .profile(profile)
+            .preload_delay(Duration::from_millis(1000))
+            .start()
+            .await
+            .unwrap();
+        s.seed_store([example_kill()]);
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({"systems": [TAMA]})).await;
+        ws.send(r#"["1","2","killmails:lobby","subscribe_systems",{"systems":[0]}]"#)
+            .await;
+        assert_eq!(
+            ws.text().await,
+            format!(
+                r#"["1","1","killmails:lobby","phx_error",{}]"#,
+                profile.crash_payload()
+            )
+        );
+        let stale = ws.frame().await;
+        assert_eq!(stale[0], "1", "old join_ref");
+        assert_eq!(stale[4]["preload"], true);
+    }
 }
-
 #[tokio::test]
 async fn designed_preload_is_not_stale() {
     let s = TestServer::builder()
@@ -618,56 +700,107 @@ async fn upgrade_refusals() {
 
 #[tokio::test]
 async fn deleting_a_socket_record_keeps_the_socket_working() {
-    let s = TestServer::start(Profile::Faithful).await.unwrap();
-    let mut ws = Ws::v2(&s).await;
-    ws.join("1", json!({"systems": [JITA]})).await;
-    let status = ws.call("1", "2", "get_status", json!({})).await;
-    let user_id = status[4]["response"]["user_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = crate::support::request(
-        s.addr(),
-        "DELETE",
-        &format!("/api/v1/subscriptions/{user_id}"),
-        &[],
-        "",
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
-        0
-    );
-    let r = ws
-        .call("1", "3", "subscribe_systems", json!({"systems": [TAMA]}))
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({"systems": [JITA]})).await;
+        let status = ws.call("1", "2", "get_status", json!({})).await;
+        let user_id = status[4]["response"]["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = crate::support::request(
+            s.addr(),
+            "DELETE",
+            &format!("/api/v1/subscriptions/{user_id}"),
+            &[],
+            "",
+        )
         .await;
-    assert_eq!(r[4]["status"], "ok");
-    assert_eq!(
-        get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
-        0
-    );
-    s.inject(example_kill());
-    assert_eq!(
-        ws.drain(Duration::from_millis(300)).await.len(),
-        4,
-        "the socket still receives data"
-    );
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
+            0
+        );
+        let r = ws
+            .call("1", "3", "subscribe_systems", json!({"systems": [TAMA]}))
+            .await;
+        assert_eq!(r[4]["status"], "ok");
+        assert_eq!(
+            get(s.addr(), "/api/v1/subscriptions").await.json()["data"]["count"],
+            0
+        );
+        s.inject(example_kill());
+        let pushes = ws
+            .sync()
+            .await
+            .into_iter()
+            .filter(|f| is_push(f, "killmail_update"))
+            .count();
+        assert_eq!(
+            pushes,
+            profile.ws_system_copies(),
+            "{profile}: the socket still receives data"
+        );
+    }
+}
+#[tokio::test]
+async fn frames_with_a_stale_join_ref_per_phoenix_version() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({})).await;
+        ws.join("2", json!({"systems": [JITA]})).await;
+        assert_eq!(
+            ws.frame().await,
+            json!(["1", "1", "killmails:lobby", "phx_close", {}])
+        );
+        // A stale string join_ref, `null`, and the number 2 (`===` tells it from "2").
+        for (i, jr) in [json!("1"), Value::Null, json!(2)].into_iter().enumerate() {
+            let r = format!("s{i}");
+            ws.send_json(json!([jr, r, "killmails:lobby", "get_status", {}]))
+                .await;
+            let got = ws.sync().await;
+            if profile.answers_stale_join_ref() {
+                // Phoenix 1.7: handled on the topic alone; the reply names the channel's join.
+                assert_eq!(got.len(), 1, "{profile} {jr}: {got:?}");
+                assert_eq!(got[0][0], "2");
+                assert_eq!(got[0][1], r.as_str());
+                assert_eq!(got[0][4]["status"], "ok");
+                assert_eq!(got[0][4]["response"]["subscribed_systems"], json!([JITA]));
+            } else {
+                assert!(
+                    got.is_empty(),
+                    "{profile} {jr}: dropped without a reply: {got:?}"
+                );
+            }
+        }
+        // A stale `phx_leave` gets no reply and leaves the channel joined, in every version.
+        ws.send(r#"["1","l","killmails:lobby","phx_leave",{}]"#)
+            .await;
+        assert!(ws.sync().await.is_empty(), "{profile}");
+        let st = s.state();
+        assert_eq!((st.stale_pushes, st.numeric_refs), (4, 1), "{profile}");
+        let r = ws.call("2", "4", "get_status", json!({})).await;
+        assert_eq!(r[4]["status"], "ok");
+        assert_eq!(
+            s.state().stale_pushes,
+            4,
+            "the current join_ref is not stale"
+        );
+    }
 }
 
 #[tokio::test]
-async fn frames_with_a_stale_join_ref_are_dropped_silently() {
-    let s = TestServer::start(Profile::Faithful).await.unwrap();
-    let mut ws = Ws::v2(&s).await;
-    ws.join("1", json!({})).await;
-    ws.join("2", json!({})).await;
-    assert_eq!(
-        ws.frame().await,
-        json!(["1", "1", "killmails:lobby", "phx_close", {}])
-    );
-    ws.send(r#"["1","3","killmails:lobby","get_status",{}]"#)
-        .await;
-    assert!(ws.drain(Duration::from_millis(200)).await.is_empty());
-    let r = ws.call("2", "4", "get_status", json!({})).await;
-    assert_eq!(r[4]["status"], "ok");
+async fn a_list_vsn_is_refused_by_phoenix_1_8() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let r = get(s.addr(), "/socket/websocket?vsn[]=2.0.0").await;
+        if profile == Profile::Faithful {
+            assert_eq!((r.status, r.body.len()), (403, 0), "{profile}");
+        } else {
+            // Not a valid upgrade request either way; the parameter itself is not refused.
+            assert_eq!(r.status, 400, "{profile}");
+        }
+    }
 }

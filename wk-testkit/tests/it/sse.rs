@@ -12,41 +12,83 @@ fn original_example() -> Killmail {
     serde_json::from_str(&data("killmail.json")).unwrap()
 }
 
-#[tokio::test]
-async fn basic_stream_matches_the_example_bytes() {
-    let s = TestServer::builder()
-        .sse_ping_interval(Duration::from_millis(600))
-        .start()
-        .await
-        .unwrap();
-    let mut st = Stream::open(
-        s.addr(),
-        "/api/v1/kills/stream?system_ids=30002813,30000142",
-    )
-    .await;
-    assert_eq!(st.status, 200);
-    assert_eq!(
-        st.header("content-type"),
-        Some("text/event-stream; charset=utf-8")
-    );
-    assert_eq!(st.header("cache-control"), Some("no-cache"));
-    assert_eq!(st.header("transfer-encoding"), Some("chunked"));
-    st.read_until("retry: 2000\n\n", 1).await;
-    s.wait_for(Duration::from_secs(5), |st| st.sse_open == 1)
-        .await
-        .unwrap();
-    s.inject(original_example());
-    st.read_until("data: ", 2).await;
-    st.read_until(": ping\n\n", 2).await;
-    s.inject(capsule_kill());
-    st.read_until("data: ", 4).await;
-    st.read_until(": ping\n\n", 3).await;
-    let want = data("sse_stream.txt");
-    let got = st.text();
-    assert!(got.starts_with(&want), "got:\n{got}\nwant:\n{want}");
+/// The example stream as a server that sends each kill `copies` times writes it: the example
+/// itself is the v1.5.8 stream, each kill twice in a row.
+fn example_stream(copies: usize) -> String {
+    let mut out = String::new();
+    let mut last = "";
+    for block in data("sse_stream.txt").split_inclusive("\n\n") {
+        let repeat = block.starts_with("data: ") && block == last;
+        last = block;
+        if repeat {
+            continue;
+        }
+        let n = if block.starts_with("data: ") {
+            copies
+        } else {
+            1
+        };
+        for _ in 0..n {
+            out.push_str(block);
+        }
+    }
+    out
 }
 
-async fn kills_on(profile: Profile, query: &str, kills: Vec<Killmail>) -> (usize, String) {
+#[tokio::test]
+async fn basic_stream_matches_the_example_bytes() {
+    for profile in [Profile::Legacy, Profile::Faithful] {
+        let copies = profile.sse_copies();
+        let s = TestServer::builder()
+            .profile(profile)
+            .sse_ping_interval(Duration::from_millis(600))
+            .start()
+            .await
+            .unwrap();
+        let mut st = Stream::open(
+            s.addr(),
+            "/api/v1/kills/stream?system_ids=30002813,30000142",
+        )
+        .await;
+        assert_eq!(st.status, 200);
+        assert_eq!(
+            st.header("content-type"),
+            Some("text/event-stream; charset=utf-8")
+        );
+        assert_eq!(st.header("cache-control"), Some("no-cache"));
+        assert_eq!(st.header("transfer-encoding"), Some("chunked"));
+        st.read_until("retry: 2000\n\n", 1).await;
+        s.wait_for(Duration::from_secs(5), |st| st.sse_open == 1)
+            .await
+            .unwrap();
+        s.inject(original_example());
+        st.read_until("data: ", copies).await;
+        st.read_until(": ping\n\n", 2).await;
+        s.inject(capsule_kill());
+        st.read_until("data: ", 2 * copies).await;
+        st.read_until(": ping\n\n", 3).await;
+        let want = example_stream(copies);
+        let got = st.text();
+        assert!(
+            got.starts_with(&want),
+            "{profile}\ngot:\n{got}\nwant:\n{want}"
+        );
+    }
+    assert_eq!(
+        example_stream(2),
+        data("sse_stream.txt"),
+        "the example is v1.5.8's"
+    );
+}
+
+/// The `data:` events a basic stream with `query` receives for `kills`, and its text. A sentinel
+/// kill every query matches comes last, `sentinel_copies` times, to know the others were handled.
+async fn kills_on(
+    profile: Profile,
+    query: &str,
+    kills: Vec<Killmail>,
+    sentinel_copies: usize,
+) -> (usize, String) {
     let s = TestServer::builder()
         .profile(profile)
         .start()
@@ -60,42 +102,37 @@ async fn kills_on(profile: Profile, query: &str, kills: Vec<Killmail>) -> (usize
     for k in kills {
         s.inject(k);
     }
-    // A sentinel kill every stream receives, to know the others were processed.
     let mut sentinel = capsule_kill();
     sentinel.killmail_id = 1.into();
     sentinel.system_id = Some(30002813.into());
     sentinel.zkb.as_mut().unwrap().total_value = Some(1e12);
     sentinel.victim.as_mut().unwrap().character_id = Some(95465499.into());
     s.inject(sentinel);
-    st.read_until("\"killmail_id\":1,", 1).await;
-    if profile == Profile::Faithful {
-        st.read_until("\"killmail_id\":1,", 2).await;
-    }
+    st.read_until("\"killmail_id\":1,", sentinel_copies).await;
     let text = st.text();
     (count(text.as_bytes(), "data: "), text)
 }
 
 #[tokio::test]
-async fn faithful_filters_only_by_system_and_doubles() {
-    // system_ids: Jita kill filtered out; sentinel (Tama) ×2.
-    let (n, _) = kills_on(
-        Profile::Faithful,
-        "system_ids=30002813",
-        vec![capsule_kill()],
-    )
-    .await;
-    assert_eq!(n, 2);
-    // A repeated system id doubles again.
-    let (n, _) = kills_on(Profile::Faithful, "system_ids=30002813,30002813", vec![]).await;
-    assert_eq!(n, 4);
-    // character_ids alone: every kill, ×2. min_value ignored.
-    let (n, _) = kills_on(
-        Profile::Faithful,
-        "character_ids=1234567890&min_value=1e15",
-        vec![capsule_kill()],
-    )
-    .await;
-    assert_eq!(n, 4);
+async fn real_servers_filter_only_by_system() {
+    for profile in [Profile::Faithful, Profile::Legacy] {
+        let c = profile.sse_copies();
+        // system_ids: Jita kill filtered out; sentinel (Tama) ×c.
+        let (n, _) = kills_on(profile, "system_ids=30002813", vec![capsule_kill()], c).await;
+        assert_eq!(n, c, "{profile}");
+        // A repeated system id multiplies the copies.
+        let (n, _) = kills_on(profile, "system_ids=30002813,30002813", vec![], 2 * c).await;
+        assert_eq!(n, 2 * c, "{profile}");
+        // character_ids alone: every kill, ×c. min_value ignored.
+        let (n, _) = kills_on(
+            profile,
+            "character_ids=1234567890&min_value=1e15",
+            vec![capsule_kill()],
+            c,
+        )
+        .await;
+        assert_eq!(n, 2 * c, "{profile}");
+    }
 }
 
 #[tokio::test]
@@ -104,6 +141,7 @@ async fn designed_applies_filters_once() {
         Profile::Designed,
         "system_ids=30002813",
         vec![capsule_kill()],
+        1,
     )
     .await;
     assert_eq!(n, 1);
@@ -111,6 +149,7 @@ async fn designed_applies_filters_once() {
         Profile::Designed,
         "character_ids=93265215,95465499",
         vec![capsule_kill(), example_kill()],
+        1,
     )
     .await;
     assert_eq!(n, 3, "{text}");
@@ -118,6 +157,7 @@ async fn designed_applies_filters_once() {
         Profile::Designed,
         "min_value=1e6",
         vec![capsule_kill(), example_kill()],
+        1,
     )
     .await;
     assert_eq!(n, 2, "capsule (1e4) filtered out");

@@ -12,8 +12,10 @@ use wk_types::Killmail;
 
 pub(crate) const T: Duration = Duration::from_secs(5);
 
+/// The text of the protocol example `spec/protocol/examples/<name>`.
 pub(crate) fn data(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/protocol/examples");
+    std::fs::read_to_string(format!("{dir}/{name}")).unwrap()
 }
 
 /// The example killmail (Tama), with its kill time moved to now so preload windows include it.
@@ -284,6 +286,7 @@ type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsSt
 /// A raw Phoenix client.
 pub(crate) struct Ws {
     pub(crate) ws: WsStream,
+    syncs: u32,
 }
 
 /// How a read ended when it did not return a text frame.
@@ -297,7 +300,7 @@ pub(crate) enum Ended {
 impl Ws {
     pub(crate) async fn connect(url: &str) -> Ws {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        Ws { ws }
+        Ws { ws, syncs: 0 }
     }
 
     pub(crate) async fn v2(server: &wk_testkit::TestServer) -> Ws {
@@ -379,6 +382,22 @@ impl Ws {
         .await;
         let (f, _) = self.until(|f| f[1] == jr && f[3] == "phx_reply").await;
         f
+    }
+
+    /// Every frame the server queued before it read this call's heartbeat, in order: the server
+    /// handles a socket's frames one at a time and writes in order, so anything it sent earlier
+    /// (an injected kill's pushes, a reply, or nothing for a dropped push) comes before the
+    /// heartbeat's reply. Proves "nothing else arrived" without waiting on the clock (preload,
+    /// sent from a task of its own, is not ordered by this).
+    pub(crate) async fn sync(&mut self) -> Vec<Value> {
+        self.syncs += 1;
+        let r = format!("sync-{}", self.syncs);
+        self.send_json(serde_json::json!([null, r, "phoenix", "heartbeat", {}]))
+            .await;
+        let (_, before) = self
+            .until(|f| f[1] == r.as_str() && f[2] == "phoenix")
+            .await;
+        before
     }
 
     /// Collects frames until none arrives for `quiet`.

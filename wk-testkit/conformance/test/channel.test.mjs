@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect, join, push, startServer } from "../lib/helpers.mjs";
 
-for (const profile of ["faithful", "designed"]) {
+for (const profile of ["faithful", "legacy", "designed"]) {
   describe(`killmails:lobby replies (${profile})`, () => {
     let server;
     let socket;

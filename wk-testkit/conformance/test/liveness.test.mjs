@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { IDLE_MS, connect, join, sleep, startServer, until } from "../lib/helpers.mjs";
 
-describe("liveness", () => {
+for (const profile of ["faithful", "legacy", "designed"]) describe(`liveness (${profile})`, () => {
   let server;
   before(async () => {
-    server = await startServer("faithful");
+    server = await startServer(profile);
   });
   after(async () => {
     await server.stop();

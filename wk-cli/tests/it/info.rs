@@ -56,7 +56,10 @@ async fn status_of(profile: Profile) {
     };
     for key in keys {
         // The server's own key names, not the SDK's.
-        assert!(json["metrics"]["processing"][key].is_number(), "{key}: {json}");
+        assert!(
+            json["metrics"]["processing"][key].is_number(),
+            "{key}: {json}"
+        );
     }
 }
 

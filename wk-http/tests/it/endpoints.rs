@@ -171,7 +171,11 @@ async fn status_reads_every_generations_keys() {
         let json = serde_json::to_value(&status).unwrap();
         assert!(json["metrics"]["storage"].is_object(), "{profile}: {json}");
         if let Some(keys) = want {
-            assert_eq!(json["metrics"]["processing"][keys.received_key()], 1, "{json}");
+            assert_eq!(
+                json["metrics"]["processing"][keys.received_key()],
+                1,
+                "{json}"
+            );
         }
     }
 }

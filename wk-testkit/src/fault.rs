@@ -40,6 +40,13 @@ pub enum Fault {
     EndStreams,
     /// Every joined channel crashes: `phx_error` for its join_ref, subscriptions forgotten (§7.6).
     CrashChannels,
+    /// The next `count` pushes on a joined channel (any event but `phx_join` and `phx_leave`) get
+    /// no reply and change nothing, as Phoenix 1.8 treats a push whose join_ref is stale
+    /// (PROTOCOL.md §18.2). Counted in [`crate::State::silenced_pushes`].
+    DropPushes {
+        /// How many pushes to drop.
+        count: u32,
+    },
     /// The next `count` JSON responses have their body cut in half (invalid JSON).
     TruncateBody {
         /// How many responses to affect.
@@ -71,8 +78,8 @@ impl Fault {
     ///
     /// Keys: `http_status` (+ `retry_after`, `count`, default 1), `fetch_error` (count),
     /// `delay_ms`, `drop_connections`, `stall_heartbeats` (bool), `malformed_frame`,
-    /// `crash_channels`, `truncate_body` (count), `garbage_body` (count), `close_sockets` (close
-    /// code), `end_streams`, `reset` (count), `cut_body` (count), `clear`.
+    /// `crash_channels`, `drop_pushes` (count), `truncate_body` (count), `garbage_body` (count),
+    /// `close_sockets` (close code), `end_streams`, `reset` (count), `cut_body` (count), `clear`.
     ///
     /// # Errors
     /// A message naming the problem when the value is not an object or names no fault.
@@ -144,6 +151,11 @@ impl Fault {
         if truthy("crash_channels") == Some(true) {
             faults.push(Fault::CrashChannels);
         }
+        if truthy("drop_pushes") == Some(true) {
+            faults.push(Fault::DropPushes {
+                count: count("drop_pushes", 1),
+            });
+        }
         if truthy("truncate_body") == Some(true) {
             faults.push(Fault::TruncateBody {
                 count: count("truncate_body", 1),
@@ -180,8 +192,9 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let v = serde_json::json!({"drop_connections":true,"stall_heartbeats":false,"delay_ms":5,"garbage_body":2});
+        let v = serde_json::json!({"drop_connections":true,"stall_heartbeats":false,"delay_ms":5,"garbage_body":2,"drop_pushes":3});
         let f = Fault::from_json(&v).unwrap();
+        assert!(f.contains(&Fault::DropPushes { count: 3 }));
         assert!(f.contains(&Fault::DropConnections));
         assert!(f.contains(&Fault::StallHeartbeats(false)));
         assert!(f.contains(&Fault::Delay(Duration::from_millis(5))));

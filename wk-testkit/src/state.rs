@@ -40,6 +40,8 @@ pub struct State {
     pub stale_pushes: u64,
     /// Inbound frames whose `ref` or `join_ref` was a JSON number instead of a string.
     pub numeric_refs: u64,
+    /// Pushes on the current join dropped without a reply by [`crate::Fault::DropPushes`].
+    pub silenced_pushes: u64,
     /// `phx_reply` frames sent.
     pub replies: u64,
     /// Server pushes sent, by event name (`killmail_update`, `kill_count_update`, `phx_error`, …).

@@ -252,6 +252,10 @@ impl Cx<'_, '_> {
             _ => None,
         };
         match current {
+            Some(true) if msg.event != "phx_leave" && self.g.drop_pushes > 0 => {
+                self.g.drop_pushes -= 1;
+                self.g.counters.silenced_pushes += 1;
+            }
             Some(true) => self.handle_in(msg),
             Some(false) => {
                 self.g.counters.stale_pushes += 1;

@@ -168,6 +168,8 @@ pub(crate) struct Inner {
     pub(crate) counters: State,
     pub(crate) faults: HttpFaults,
     pub(crate) stall_heartbeats: bool,
+    /// Channel pushes still to drop without a reply ([`Fault::DropPushes`]).
+    pub(crate) drop_pushes: u32,
     /// Enhanced-stream slots in use (never released where the enhanced stream is broken).
     pub(crate) enhanced_slots: u64,
     pub(crate) started: std::time::Instant,
@@ -254,6 +256,7 @@ impl Shared {
                 counters,
                 faults: HttpFaults::default(),
                 stall_heartbeats: false,
+                drop_pushes: 0,
                 enhanced_slots: 0,
                 started: std::time::Instant::now(),
                 last_ingest: None,
@@ -509,6 +512,7 @@ impl Shared {
             Fault::ResetHttp { count } => g.faults.reset = count,
             Fault::CutBody { count } => g.faults.cut = count,
             Fault::StallHeartbeats(b) => g.stall_heartbeats = b,
+            Fault::DropPushes { count } => g.drop_pushes = count,
             Fault::DropConnections => {
                 drop(g);
                 self.drop_streams.send_modify(|v| *v += 1);
@@ -552,6 +556,7 @@ impl Shared {
             Fault::Clear => {
                 g.faults = HttpFaults::default();
                 g.stall_heartbeats = false;
+                g.drop_pushes = 0;
             }
         }
         drop(g);
@@ -567,6 +572,7 @@ impl Shared {
         g.enhanced_slots = 0;
         g.faults = HttpFaults::default();
         g.stall_heartbeats = false;
+        g.drop_pushes = 0;
         if !keep_store {
             g.store.clear();
         }

@@ -804,3 +804,24 @@ async fn a_list_vsn_is_refused_by_phoenix_1_8() {
         }
     }
 }
+
+#[tokio::test]
+async fn drop_pushes_fault_answers_with_silence_then_recovers() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        let mut ws = Ws::v2(&s).await;
+        ws.join("1", json!({"systems": [JITA]})).await;
+        s.fault(wk_testkit::Fault::DropPushes { count: 1 });
+        ws.send(r#"["1","2","killmails:lobby","subscribe_systems",{"systems":[30002813]}]"#)
+            .await;
+        assert!(ws.sync().await.is_empty(), "{profile}: no reply");
+        let r = ws.call("1", "3", "get_status", json!({})).await;
+        assert_eq!(
+            r[4]["response"]["subscribed_systems"],
+            json!([JITA]),
+            "nothing changed"
+        );
+        let st = s.state();
+        assert_eq!((st.silenced_pushes, st.stale_pushes), (1, 0), "{profile}");
+    }
+}

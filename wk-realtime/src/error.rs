@@ -21,7 +21,9 @@ pub enum Error {
     /// The server answered with an error reply.
     #[error("the server refused: {0}")]
     Rejected(ChannelErrorReason),
-    /// No reply within the reply timeout.
+    /// No reply within the reply timeout. For a push on the channel, the SDK then rejoins with its
+    /// full subscription set (Phoenix 1.8 answers a push whose join_ref is stale with silence), so
+    /// ids the call added are kept and take effect once the channel is back.
     #[error("no reply within the timeout")]
     Timeout,
     /// The channel crashed or the connection dropped before the reply; the SDK rejoins on its own.

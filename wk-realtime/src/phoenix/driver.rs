@@ -507,6 +507,9 @@ impl Driver {
                         _ => Error::ChannelLost,
                     };
                     self.requeue_or_fail(flight.op, flight.done, error);
+                    if why == NoReply::Timeout {
+                        self.rejoin_after_silence();
+                    }
                 }
             }
             Output::Push { event, payload } => self.on_push(&event, payload.get()),
@@ -515,6 +518,24 @@ impl Driver {
                 self.dead = true;
             }
         }
+    }
+
+    /// A push on the joined channel got no reply at all. Phoenix 1.8 answers a push whose join_ref
+    /// is not the channel's current one with silence (PROTOCOL.md §18.2), so the server's channel
+    /// and ours no longer agree, and nothing said on it can be trusted: join again, replacing the
+    /// old join, with the full subscription set (the caller already has its `Timeout`). The
+    /// replaced join counts as lost, so gap recovery fetches what it may have missed. At most one
+    /// such rejoin per reply timeout, as only one push is in flight at a time.
+    fn rejoin_after_silence(&mut self) {
+        if self.closed || !self.machine.is_joined() {
+            return;
+        }
+        tracing::warn!(
+            timeout = ?self.config.machine.reply_timeout,
+            "a push got no reply; rejoining with the current subscriptions"
+        );
+        self.lose_join();
+        self.send_join();
     }
 
     fn schedule_rejoin(&mut self) {

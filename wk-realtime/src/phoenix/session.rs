@@ -76,6 +76,11 @@ impl Interest {
 pub(crate) struct Acked {
     pub(crate) systems: BTreeSet<SystemId>,
     pub(crate) characters: BTreeSet<CharacterId>,
+    /// Whether the server has an all-kills listener, without which it delivers no character kill
+    /// outside the subscribed systems (PROTOCOL.md §7.4, §7.6): started by a join with characters
+    /// and no systems, and by each `subscribe_characters` that adds ids while no system is held;
+    /// stopped when the first system is added, and never restarted by removing systems again.
+    pub(crate) listening: bool,
 }
 
 impl Acked {
@@ -83,6 +88,7 @@ impl Acked {
         Self {
             systems: params.systems.iter().copied().collect(),
             characters: params.character_ids.iter().copied().collect(),
+            listening: params.systems.is_empty() && !params.character_ids.is_empty(),
         }
     }
 
@@ -98,6 +104,7 @@ impl Acked {
         ids: &[SystemId],
         reply: &SystemsReply,
     ) {
+        let had_systems = !self.systems.is_empty();
         match reply {
             SystemsReply::Updated { subscribed_systems } => {
                 self.systems = subscribed_systems.iter().copied().collect();
@@ -108,6 +115,9 @@ impl Acked {
                     self.systems.remove(id);
                 }
             }
+        }
+        if !had_systems && !self.systems.is_empty() {
+            self.listening = false;
         }
     }
 
@@ -122,6 +132,9 @@ impl Acked {
             CharactersReply::Updated {
                 subscribed_characters,
             } => {
+                if subscribe && self.systems.is_empty() {
+                    self.listening = true;
+                }
                 self.characters = subscribed_characters.iter().copied().collect();
             }
             _ if subscribe => self.characters.extend(ids.iter().copied()),
@@ -152,11 +165,20 @@ pub(crate) enum Step {
 
 /// Compares the interest with what the server acknowledged and picks one frame's worth of work.
 ///
-/// Removing the last system while characters are held would leave the server listening to nothing
-/// (it does not restart its all-kills listener, PROTOCOL.md §7.6), so that case rejoins instead.
+/// Characters without systems need the server's all-kills listener, which removing the last system
+/// does not restart (PROTOCOL.md §7.6): removing it while characters are held rejoins instead, and
+/// so does a channel left with characters, no systems and no listener (an explicit
+/// `unsubscribe_systems` of the last system), unless a `subscribe_characters` still to send adds
+/// one.
 pub(crate) fn next_step(want: &Interest, acked: &Acked) -> Step {
-    if want.systems.is_empty() && !acked.systems.is_empty() && !want.characters.is_empty() {
-        return Step::Rejoin;
+    if want.systems.is_empty() && !want.characters.is_empty() && !acked.listening {
+        let adds_characters = want
+            .characters
+            .keys()
+            .any(|c| !acked.characters.contains(c));
+        if !acked.systems.is_empty() || !adds_characters {
+            return Step::Rejoin;
+        }
     }
     let add: Vec<SystemId> = want
         .systems
@@ -292,8 +314,61 @@ mod tests {
         let acked = Acked {
             systems: sys(&[1]).into_iter().collect(),
             characters: [CharacterId::new(95_465_499)].into_iter().collect(),
+            listening: false,
         };
         assert_eq!(next_step(&want, &acked), Step::Rejoin);
+    }
+
+    #[test]
+    fn characters_without_systems_or_listener_rejoin() {
+        let pilot = CharacterId::new(95_465_499);
+        let mut want = Interest::default();
+        want.add(&Filter::new().characters([pilot]));
+        // Joined with a system and the character; the system then went by an explicit unsubscribe.
+        let mut acked = Acked::from_join(&JoinParams::new(sys(&[1]), [pilot]));
+        assert!(!acked.listening);
+        acked.apply_systems(
+            false,
+            &sys(&[1]),
+            &SystemsReply::Updated {
+                subscribed_systems: vec![],
+            },
+        );
+        assert!(!acked.listening, "removing systems starts no listener");
+        assert_eq!(next_step(&want, &acked), Step::Rejoin);
+
+        // A characters-only join listens; the first system stops it.
+        let mut acked = Acked::from_join(&JoinParams::new([], [pilot]));
+        assert!(acked.listening);
+        assert_eq!(next_step(&want, &acked), Step::Idle);
+        acked.apply_systems(
+            true,
+            &sys(&[1]),
+            &SystemsReply::Updated {
+                subscribed_systems: sys(&[1]),
+            },
+        );
+        assert!(!acked.listening);
+
+        // With nothing held, a subscribe_characters push starts the listener: no rejoin needed.
+        let acked = Acked::default();
+        assert_eq!(
+            next_step(&want, &acked),
+            Step::Characters {
+                subscribe: true,
+                ids: vec![pilot]
+            }
+        );
+        let mut acked = acked;
+        acked.apply_characters(
+            true,
+            &[pilot],
+            &CharactersReply::Updated {
+                subscribed_characters: vec![pilot],
+            },
+        );
+        assert!(acked.listening);
+        assert_eq!(next_step(&want, &acked), Step::Idle);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! wk-realtime against wk-testkit over real sockets, in both server profiles.
+//! wk-realtime against wk-testkit over real sockets, in every server profile.
 
 #![cfg(feature = "ws")]
 
@@ -18,5 +18,6 @@ mod support;
 #[cfg(feature = "webhook")]
 mod webhook;
 mod ws_basic;
+mod ws_join_refs;
 mod ws_limits;
 mod ws_resilience;

@@ -19,8 +19,9 @@ pub(crate) struct Spec {
 }
 
 const DESCRIPTION: &str = "\
-The WandererKills killmail service as the real server behaves (server commit 9cf988e5, \
-application version 1.5.8), not as its own OpenAPI file claims.
+The WandererKills killmail service as the real server behaves (v1.5.8 at commit 9cf988e5, and \
+the current v1.6.2, which differs on the wire only in `/status` key names and Phoenix 1.8 channel \
+details, PROTOCOL.md §18), not as its own OpenAPI file claims.
 
 - No authentication, no inbound rate limiting (never `429`), no CORS headers.
 - Routes under `/api/v1` (except the two SSE streams) and `/api/openapi` need an `Accept` that \

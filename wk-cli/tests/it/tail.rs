@@ -9,8 +9,12 @@ use wk_types::Killmail;
 use crate::support::{JITA, LIMIT, command, generator_systems, seeded, wk, wk_at};
 
 async fn live_server(rate: f64) -> TestServer {
+    live_server_of(Profile::Faithful, rate).await
+}
+
+async fn live_server_of(profile: Profile, rate: f64) -> TestServer {
     TestServer::builder()
-        .profile(Profile::Faithful)
+        .profile(profile)
         .rate(rate)
         .start()
         .await
@@ -32,7 +36,13 @@ fn killmails(out: &str) -> Vec<Killmail> {
 
 #[tokio::test]
 async fn json_lines_are_unique_killmails() {
-    let server = live_server(20.0).await;
+    for profile in Profile::ALL {
+        unique_json_lines(profile).await;
+    }
+}
+
+async fn unique_json_lines(profile: Profile) {
+    let server = live_server_of(profile, 20.0).await;
     let systems = generator_systems();
     let run = wk_at(
         &server,
@@ -53,7 +63,8 @@ async fn json_lines_are_unique_killmails() {
     assert_eq!(
         ids.len(),
         4,
-        "unique although the faithful server pushes each kill 4 times"
+        "{profile}: unique although the server pushes each kill {} times",
+        profile.ws_system_copies()
     );
     let known = known_systems();
     assert!(
@@ -230,13 +241,19 @@ async fn refusals() {
 
 #[tokio::test]
 async fn sse_follows_every_kill_without_ids_and_deduplicates() {
-    let server = live_server(20.0).await;
-    // No ids: SSE is chosen, and the faithful server's two copies of each kill print once.
+    for profile in Profile::ALL {
+        sse_every_kill(profile).await;
+    }
+}
+
+async fn sse_every_kill(profile: Profile) {
+    let server = live_server_of(profile, 20.0).await;
+    // No ids: SSE is chosen, and each kill prints once however often the server sends it.
     let run = wk_at(&server, &["--format", "json", "tail", "--count", "6"]).await;
     let kills = killmails(run.ok());
-    assert_eq!(kills.len(), 6, "{run:?}");
+    assert_eq!(kills.len(), 6, "{profile}: {run:?}");
     let ids: HashSet<i64> = kills.iter().map(|k| k.killmail_id.get()).collect();
-    assert_eq!(ids.len(), 6);
+    assert_eq!(ids.len(), 6, "{profile}");
     assert!(server.state().sse_streams >= 1);
     assert_eq!(server.state().ws_connections, 0);
 

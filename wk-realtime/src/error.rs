@@ -57,6 +57,23 @@ impl Error {
     }
 }
 
+/// Displays an error with its whole `source()` chain, `: `-separated, for logs.
+#[cfg(feature = "ws")]
+pub(crate) struct Chain<'a>(pub(crate) &'a (dyn std::error::Error + 'static));
+
+#[cfg(feature = "ws")]
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl From<ValidationError> for Error {
     fn from(e: ValidationError) -> Self {
         Self::Invalid(e)

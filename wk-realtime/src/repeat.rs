@@ -31,7 +31,7 @@ pub(crate) struct Fingerprint {
 
 impl Fingerprint {
     /// The fingerprint of an SSE event's data, which the server repeats byte for byte.
-    #[cfg(feature = "sse")]
+    #[cfg(any(feature = "sse", test))]
     pub(crate) fn of_data(data: &str) -> Self {
         Self::of(data)
     }

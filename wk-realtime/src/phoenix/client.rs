@@ -12,94 +12,15 @@ use wk_retry::BackoffConfig;
 use wk_types::phoenix::{CharactersReply, JoinReply, StatusReply, SystemsReply};
 use wk_types::{CharacterId, SystemId, validate};
 
-use super::driver::{Command, Driver, Op, OpReply, SubId};
-use super::machine::MachineConfig;
+use super::config::Config;
+use super::driver::{Command, Driver};
+use super::session::{ConnectionState, Op, OpReply};
 use super::stats::{Shared, Stats};
 use super::url;
+use crate::delivery::SubId;
 use crate::error::{Error, Result};
 use crate::event::KillEvent;
 use crate::filter::Filter;
-
-/// Where the connection stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectionState {
-    /// Opening the socket (attempt number since the last success).
-    Connecting {
-        /// 1 for the first try.
-        attempt: u32,
-    },
-    /// The socket is open; the channel is joining or rejoining.
-    Connected,
-    /// The channel is joined; kills flow.
-    Joined,
-    /// Waiting before the next connection attempt.
-    Reconnecting {
-        /// Failed attempts so far.
-        attempt: u32,
-        /// How long until the next one.
-        delay: Duration,
-    },
-    /// The client was shut down.
-    Closed,
-}
-
-/// Settings of a WebSocket client. Build with [`Client::builder`].
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct Config {
-    pub(crate) machine: MachineConfig,
-    pub(crate) reconnect: BackoffConfig,
-    pub(crate) stable_after: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) call_wait: Option<Duration>,
-    pub(crate) queue_capacity: usize,
-    pub(crate) dedup_capacity: usize,
-    pub(crate) gap_recovery: bool,
-    pub(crate) recovery_margin: Duration,
-    pub(crate) http: Option<wk_http::Client>,
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
-    pub(crate) extra_roots: Vec<Vec<u8>>,
-    pub(crate) read_buffer_size: usize,
-    pub(crate) max_message_size: usize,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("machine", &self.machine)
-            .field("reconnect", &self.reconnect)
-            .field("call_wait", &self.call_wait)
-            .field("queue_capacity", &self.queue_capacity)
-            .field("dedup_capacity", &self.dedup_capacity)
-            .field("gap_recovery", &self.gap_recovery)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            machine: MachineConfig::default(),
-            reconnect: BackoffConfig::default()
-                .base(Duration::from_secs(1))
-                .max(Duration::from_secs(30))
-                .min(Duration::from_millis(100)),
-            stable_after: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            call_wait: Some(Duration::from_secs(10)),
-            queue_capacity: 1024,
-            dedup_capacity: 65_536,
-            gap_recovery: true,
-            recovery_margin: Duration::from_secs(65 * 60),
-            http: None,
-            tls: None,
-            extra_roots: Vec::new(),
-            read_buffer_size: 4 * 1024,
-            max_message_size: 16 << 20,
-        }
-    }
-}
 
 /// A Phoenix Channels client for `killmails:lobby`: one socket, one join, any number of local
 /// [`Subscription`]s sharing it. Cheap to clone; the connection ends when every clone and every
@@ -318,6 +239,22 @@ impl ClientBuilder {
     /// kills up to an hour old).
     pub fn recovery_margin(mut self, d: Duration) -> Self {
         self.config.recovery_margin = d;
+        self
+    }
+
+    /// Names your application in the `User-Agent` of the upgrade request: `<token> wk/<version>`
+    /// (default: `wk/<version>`). Upstream feeds ask clients to identify themselves; a token such
+    /// as `my-intel-bot/1.2 (ops@example.org)` lets the server's operators reach you.
+    pub fn application(mut self, token: impl AsRef<str>) -> Self {
+        self.config.user_agent = crate::user_agent(Some(token.as_ref()));
+        self
+    }
+
+    /// The shortest time between two gap recoveries (default 5 s): a channel lost again sooner is
+    /// recovered once that time has passed, so a flapping server is not asked for its cache on
+    /// every rejoin.
+    pub fn recovery_interval(mut self, d: Duration) -> Self {
+        self.config.recovery_interval = d;
         self
     }
 

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::burst::BurstRead;
-use super::client::Config;
+use super::config::Config;
 use crate::error::{ConnectError, Error};
 
 /// The socket type the driver owns.
@@ -62,7 +62,12 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
         None => Connector::Plain,
     };
     let connecting = async {
-        let request = url.into_client_request()?;
+        let mut request = url.into_client_request()?;
+        if let Ok(agent) = http::HeaderValue::from_str(&config.user_agent) {
+            request
+                .headers_mut()
+                .insert(http::header::USER_AGENT, agent);
+        }
         let tcp = TcpStream::connect(address(request.uri())).await?;
         tcp.set_nodelay(true)?;
         tokio_tungstenite::client_async_tls_with_config(

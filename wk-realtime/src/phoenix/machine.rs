@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use serde_json::value::RawValue;
-use tokio::time::Instant;
+use std::time::Instant;
 use wk_types::phoenix::{
     ChannelErrorReason, ErrorReply, Frame, PHOENIX_TOPIC, Reply, ReplyStatus, event,
 };

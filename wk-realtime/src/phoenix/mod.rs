@@ -10,6 +10,8 @@ mod burst;
 #[cfg(feature = "ws")]
 mod client;
 #[cfg(feature = "ws")]
+mod config;
+#[cfg(feature = "ws")]
 mod connect;
 #[cfg(feature = "ws")]
 mod driver;
@@ -21,8 +23,10 @@ mod stats;
 mod url;
 
 #[cfg(feature = "ws")]
-pub use client::{
-    Client, ClientBuilder, Config, ConnectionState, Subscription, Update, UpdateReply,
-};
+pub use client::{Client, ClientBuilder, Subscription, Update, UpdateReply};
+#[cfg(feature = "ws")]
+pub use config::Config;
+#[cfg(feature = "ws")]
+pub use session::ConnectionState;
 #[cfg(feature = "ws")]
 pub use stats::Stats;

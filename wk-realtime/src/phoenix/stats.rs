@@ -1,9 +1,11 @@
 //! Counters a connection keeps, readable at any time through [`Client::stats`](super::Client::stats).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use wk_types::phoenix::JoinReply;
+
+use crate::delivery::Counters;
 
 /// A snapshot of a connection's counters since the client was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,14 +44,11 @@ impl Stats {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pub(crate) frames: AtomicU64,
-    pub(crate) kills: AtomicU64,
-    pub(crate) duplicates: AtomicU64,
-    pub(crate) repeats: AtomicU64,
     pub(crate) stale_frames: AtomicU64,
     pub(crate) connections: AtomicU64,
     pub(crate) joins: AtomicU64,
-    pub(crate) recovered: AtomicU64,
-    pub(crate) lagged: AtomicU64,
+    /// What delivery counts.
+    pub(crate) delivery: Arc<Counters>,
     pub(crate) join_reply: Mutex<Option<JoinReply>>,
 }
 
@@ -58,22 +57,19 @@ impl Shared {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn add(counter: &AtomicU64, n: usize) {
-        counter.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
     pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let d = &self.delivery;
         Stats {
             frames: get(&self.frames),
-            kills: get(&self.kills),
-            duplicates: get(&self.duplicates),
-            repeats: get(&self.repeats),
+            kills: Counters::get(&d.kills),
+            duplicates: Counters::get(&d.duplicates),
+            repeats: Counters::get(&d.repeats),
             stale_frames: get(&self.stale_frames),
             connections: get(&self.connections),
             joins: get(&self.joins),
-            recovered: get(&self.recovered),
-            lagged: get(&self.lagged),
+            recovered: Counters::get(&d.recovered),
+            lagged: Counters::get(&d.lagged),
         }
     }
 }

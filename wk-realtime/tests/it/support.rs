@@ -24,6 +24,7 @@ pub(crate) fn client(server: &TestServer) -> ClientBuilder {
                 .min(Duration::from_millis(10)),
         )
         .reply_timeout(Duration::from_secs(5))
+        .recovery_interval(Duration::from_millis(50))
 }
 
 /// The next kill on `sub`, skipping other events; panics after [`WAIT`].

@@ -1,5 +1,5 @@
-//! Subscription bookkeeping without IO: the union every local subscription wants, what the server
-//! has acknowledged, and the next frame that brings the two together.
+//! Subscription bookkeeping: the union every local subscription wants, what the server has
+//! acknowledged (its all-kills listener included), and the next frame that brings the two together.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,6 +46,10 @@ impl Interest {
                 }
             }
         }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.systems.is_empty() && self.characters.is_empty()
     }
 
     pub(crate) fn has_system(&self, s: SystemId) -> bool {

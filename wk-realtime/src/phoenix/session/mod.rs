@@ -1,0 +1,931 @@
+//! The IO-free session core of the WebSocket client: everything between the socket and the
+//! subscriptions that is not decoding or routing kills.
+//!
+//! It owns the protocol [`Machine`], the connection's life (when to dial, attempt numbering,
+//! reconnect and rejoin backoff), the union of the local subscriptions' ids against what the server
+//! acknowledged, the calls of the handles (queued, in flight, waiting for an acknowledgement, each
+//! with its deadline), and when to recover a gap. Time comes in as a plain [`Instant`]; frames
+//! come in as text; out come frames to write ([`Session::poll_transmit`]), [`Event`]s, and the next
+//! deadline ([`Session::poll_timeout`]). The driver only reads, writes and sleeps.
+//!
+//! Rules it keeps, each from the real server (PROTOCOL.md §7, §13, §18):
+//!
+//! - a socket joins `killmails:lobby` only once something needs the channel, and every join
+//!   carries the full current set, so nothing redundant follows it;
+//! - one call in flight at a time, each with a reply timeout; a push answered by silence (what
+//!   Phoenix 1.8 does with a stale join_ref) rejoins with the full set;
+//! - a lost channel (`phx_error`, `phx_close`, a join without a reply) rejoins after the same
+//!   jittered backoff as a lost connection, reset only once the channel stayed joined for the
+//!   stable period, so a server that crashes every join sees a few joins a minute, not a storm;
+//! - a connection or channel lost while joined is recovered once it is back, at most once per
+//!   recovery interval;
+//! - the backoff resets when a connection (or channel) has stayed up for `stable_after`; a
+//!   shorter one counts as a failed attempt, and attempts are numbered from 1 since that reset.
+
+mod interest;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::value::RawValue;
+use wk_retry::{BackoffConfig, ReconnectBackoff};
+use wk_types::phoenix::{
+    ChannelErrorReason, CharactersPayload, CharactersReply, ErrorReply, JoinParams, JoinReply,
+    ReplyStatus, StatusReply, SystemsPayload, SystemsReply, event,
+};
+use wk_types::{CharacterId, SystemId};
+
+pub(crate) use interest::CHUNK;
+use interest::{Acked, Interest, Step, next_step};
+
+use super::machine::{BorrowedPush, Machine, MachineConfig, NoReply, Output, PushRef};
+use super::stats::Shared;
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+
+/// Where the connection stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Opening the socket: attempt `attempt` since the backoff last reset (1 for the first).
+    Connecting {
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// The socket is open; the channel is not joined (joining, or nothing needs it yet).
+    Connected,
+    /// The channel is joined; kills flow.
+    Joined,
+    /// The socket was lost or an attempt failed: waiting before attempt `attempt + 1`.
+    Reconnecting {
+        /// Failed attempts since the backoff last reset.
+        attempt: u32,
+        /// How long until the next one.
+        delay: Duration,
+    },
+    /// The channel was lost (a crash, a close, a join without a reply) while the socket stays
+    /// open: waiting before rejoin `attempt`.
+    Rejoining {
+        /// Rejoins since the channel was last stable.
+        attempt: u32,
+        /// How long until the rejoin.
+        delay: Duration,
+    },
+    /// The client was shut down.
+    Closed,
+}
+
+/// A channel call of a handle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Systems {
+        subscribe: bool,
+        ids: Vec<SystemId>,
+    },
+    Characters {
+        subscribe: bool,
+        ids: Vec<CharacterId>,
+    },
+    Status,
+}
+
+/// The answer to an [`Op`].
+#[derive(Debug)]
+pub(crate) enum OpReply {
+    Systems(SystemsReply),
+    Characters(CharactersReply),
+    Status(StatusReply),
+}
+
+/// What a finished call answers.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// The server acknowledged every id of a subscription.
+    Subscribed,
+    /// The reply to an explicit call.
+    Op(OpReply),
+}
+
+/// Whoever waits on a call: the driver's reply channel, or a number in tests.
+pub(crate) trait Token {
+    /// Whether nobody waits any more (an explicit call that is still queued is then skipped).
+    fn cancelled(&self) -> bool;
+}
+
+/// What the session tells the driver, in order.
+#[derive(Debug)]
+pub(crate) enum Event<T> {
+    /// A call is done.
+    Done { token: T, result: Result<Answer> },
+    /// The answer to `connect()`: the first connection opened, or the first attempt failed (the
+    /// session is then closed).
+    Ready(Result<()>),
+    /// The connection state changed.
+    State(ConnectionState),
+    /// A join succeeded, with the server's reply when it decoded.
+    Joined(Option<JoinReply>),
+    /// A push on the current join that was not handed back borrowed.
+    Push {
+        event: String,
+        payload: Box<RawValue>,
+    },
+    /// Fetch what the server holds for `systems` since the channel was lost at `lost_at`.
+    Recover {
+        systems: Vec<SystemId>,
+        lost_at: Instant,
+    },
+}
+
+/// The settings the session keeps.
+#[derive(Clone, Debug)]
+pub(crate) struct SessionConfig {
+    pub(crate) machine: MachineConfig,
+    /// Reconnects and rejoins alike.
+    pub(crate) backoff: BackoffConfig,
+    pub(crate) stable_after: Duration,
+    /// How long a call waits for a connection or an acknowledgement; `None` fails fast.
+    pub(crate) call_wait: Option<Duration>,
+    pub(crate) gap_recovery: bool,
+    /// At most one gap recovery per this interval.
+    pub(crate) recovery_interval: Duration,
+}
+
+/// The socket's side of the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// No socket; the next attempt is due at `dial_at`.
+    Down { dial_at: Instant },
+    /// An attempt is under way.
+    Dialing,
+    /// The socket is open.
+    Up,
+    /// Shut down.
+    Closed,
+}
+
+/// An explicit call waiting for its turn.
+struct Pending<T> {
+    op: Op,
+    token: T,
+    /// When it fails if the channel is still not joined by then.
+    deadline: Option<Instant>,
+    /// The join count when it was queued: a join sent later carried its ids already.
+    joins: u64,
+}
+
+struct InFlight<T> {
+    push_ref: PushRef,
+    op: Op,
+    /// `None` for a reconcile push.
+    token: Option<T>,
+}
+
+/// A subscription waiting for the server to acknowledge its ids.
+struct Waiter<T> {
+    token: T,
+    filter: Filter,
+    deadline: Option<Instant>,
+}
+
+/// See the module docs.
+pub(crate) struct Session<T> {
+    config: SessionConfig,
+    machine: Machine,
+    stats: Arc<Shared>,
+    link: Link,
+    reconnect: ReconnectBackoff,
+    /// Connection attempts since the last stable connection, the one being made included.
+    tries: u32,
+    /// When the open socket opened.
+    up_since: Option<Instant>,
+    rejoin: ReconnectBackoff,
+    /// A rejoin waits for this moment.
+    join_at: Option<Instant>,
+    interest: Interest,
+    acked: Acked,
+    /// The params of the join in flight or joined.
+    join_params: Option<JoinParams>,
+    joins: u64,
+    queue: VecDeque<Pending<T>>,
+    in_flight: Option<InFlight<T>>,
+    waiters: Vec<Waiter<T>>,
+    ready: bool,
+    was_joined: bool,
+    /// When the channel was lost, if that gap is still to be recovered.
+    lost_at: Option<Instant>,
+    recover_at: Option<Instant>,
+    last_recovery: Option<Instant>,
+    dead: bool,
+    transmit: VecDeque<String>,
+    events: VecDeque<Event<T>>,
+}
+
+impl<T> std::fmt::Debug for Session<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("link", &self.link)
+            .field("joined", &self.machine.is_joined())
+            .field("queued", &self.queue.len())
+            .field("waiters", &self.waiters.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Token> Session<T> {
+    /// A session that dials at once.
+    pub(crate) fn new(config: SessionConfig, stats: Arc<Shared>, now: Instant) -> Self {
+        let backoff = || ReconnectBackoff::new(config.backoff.clone(), config.stable_after);
+        Self {
+            machine: Machine::new(wk_types::phoenix::LOBBY_TOPIC, config.machine.clone()),
+            reconnect: backoff(),
+            tries: 0,
+            up_since: None,
+            rejoin: backoff(),
+            config,
+            stats,
+            link: Link::Down { dial_at: now },
+            join_at: None,
+            interest: Interest::default(),
+            acked: Acked::default(),
+            join_params: None,
+            joins: 0,
+            queue: VecDeque::new(),
+            in_flight: None,
+            waiters: Vec::new(),
+            ready: false,
+            was_joined: false,
+            lost_at: None,
+            recover_at: None,
+            last_recovery: None,
+            dead: false,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    // ---- The socket ----
+
+    /// When the next connection attempt is due, while there is no socket.
+    pub(crate) fn dial_at(&self) -> Option<Instant> {
+        match self.link {
+            Link::Down { dial_at } => Some(dial_at),
+            _ => None,
+        }
+    }
+
+    /// An attempt starts.
+    pub(crate) fn dialing(&mut self) {
+        self.link = Link::Dialing;
+        self.tries += 1;
+        let attempt = self.tries;
+        self.state(ConnectionState::Connecting { attempt });
+    }
+
+    /// The attempt failed with `error`; a server's `Retry-After` asks for at least `floor`. The
+    /// first attempt's failure is `connect()`'s answer and ends the session.
+    pub(crate) fn dial_failed(&mut self, error: Error, floor: Duration, now: Instant) {
+        if !self.ready {
+            self.ready = true;
+            self.events.push_back(Event::Ready(Err(error)));
+            self.shutdown();
+            return;
+        }
+        let attempt = self.tries;
+        let delay = self.reconnect.next_delay_at_least(floor);
+        tracing::warn!(
+            attempt,
+            ?delay,
+            error = %crate::error::Chain(&error),
+            "connection attempt failed"
+        );
+        self.wait_to_dial(delay, now);
+    }
+
+    /// The socket is open.
+    pub(crate) fn opened(&mut self, now: Instant) {
+        self.link = Link::Up;
+        self.dead = false;
+        Shared::bump(&self.stats.connections);
+        self.reconnect.connected(now);
+        self.up_since = Some(now);
+        self.machine.connected(now);
+        self.state(ConnectionState::Connected);
+        if !self.ready {
+            self.ready = true;
+            self.events.push_back(Event::Ready(Ok(())));
+        }
+        self.join_at = Some(now);
+        self.step(now);
+    }
+
+    /// The socket is gone (closed by the server, broken, or replaced after a dead heartbeat).
+    pub(crate) fn lost(&mut self, now: Instant) {
+        if self.link != Link::Up {
+            return;
+        }
+        tracing::info!("connection lost");
+        self.reconnect.disconnected(now);
+        if self
+            .up_since
+            .take()
+            .is_some_and(|up| now.saturating_duration_since(up) >= self.config.stable_after)
+        {
+            // It had been stable: the backoff starts over (`ReconnectBackoff`), and so does the count.
+            self.tries = 0;
+        }
+        self.lose_join(now);
+        self.machine.disconnected();
+        self.drain(now);
+        self.join_at = None;
+        let delay = self.reconnect.next_delay();
+        self.wait_to_dial(delay, now);
+    }
+
+    fn wait_to_dial(&mut self, delay: Duration, now: Instant) {
+        self.link = Link::Down {
+            dial_at: now + delay,
+        };
+        let attempt = self.tries;
+        tracing::info!(attempt, ?delay, "reconnecting");
+        self.state(ConnectionState::Reconnecting { attempt, delay });
+    }
+
+    /// Every handle is gone, or the first attempt failed: every call fails with `Closed`.
+    pub(crate) fn shutdown(&mut self) {
+        if self.link == Link::Closed {
+            return;
+        }
+        self.link = Link::Closed;
+        self.fail_everything(&Error::Closed);
+        self.state(ConnectionState::Closed);
+    }
+
+    /// Whether the session is over.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.link == Link::Closed
+    }
+
+    /// Whether the connection went silent (a heartbeat unanswered) and must be replaced.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    // ---- Calls ----
+
+    /// A subscription wants `filter`; `token` is answered once the server acknowledged every id.
+    /// `false` when it failed at once (not connected, and calls fail fast): the caller drops it.
+    pub(crate) fn subscribe(&mut self, token: T, filter: Filter, now: Instant) -> bool {
+        let deadline = self.call_deadline(now);
+        if !self.machine.is_joined() && deadline.is_none() {
+            self.events.push_back(Event::Done {
+                token,
+                result: Err(Error::NotConnected),
+            });
+            return false;
+        }
+        self.interest.add(&filter);
+        // Through one push answered by silence and the rejoin after it.
+        let deadline = deadline.map(|d| d + self.config.machine.reply_timeout);
+        self.waiters.push(Waiter {
+            token,
+            filter,
+            deadline,
+        });
+        self.resolve_waiters();
+        self.step(now);
+        true
+    }
+
+    /// A subscription was dropped: ids nobody else wants leave the server.
+    pub(crate) fn unsubscribe(&mut self, filter: &Filter, now: Instant) {
+        self.interest.remove(filter);
+        self.step(now);
+    }
+
+    /// An explicit call. `change` is the subscription's filter before and after the call: the
+    /// interest follows it at once, whatever the server answers.
+    pub(crate) fn call(
+        &mut self,
+        token: T,
+        op: Op,
+        change: Option<(&Filter, &Filter)>,
+        now: Instant,
+    ) {
+        let deadline = self.call_deadline(now);
+        if !self.machine.is_joined() && deadline.is_none() {
+            self.events.push_back(Event::Done {
+                token,
+                result: Err(Error::NotConnected),
+            });
+            return;
+        }
+        if let Some((before, after)) = change {
+            self.interest.remove(before);
+            self.interest.add(after);
+        }
+        // Only ids no other local subscription still wants leave the server.
+        let op = match op {
+            Op::Systems {
+                subscribe: false,
+                ids,
+            } => {
+                let ids: Vec<SystemId> = ids
+                    .into_iter()
+                    .filter(|s| !self.interest.has_system(*s))
+                    .collect();
+                if ids.is_empty() {
+                    let reply = SystemsReply::Updated {
+                        subscribed_systems: self.acked.systems.iter().copied().collect(),
+                    };
+                    self.done(token, Ok(Answer::Op(OpReply::Systems(reply))));
+                    return;
+                }
+                Op::Systems {
+                    subscribe: false,
+                    ids,
+                }
+            }
+            Op::Characters {
+                subscribe: false,
+                ids,
+            } => {
+                let ids: Vec<CharacterId> = ids
+                    .into_iter()
+                    .filter(|c| !self.interest.has_character(*c))
+                    .collect();
+                if ids.is_empty() {
+                    let reply = CharactersReply::Updated {
+                        subscribed_characters: self.acked.characters.iter().copied().collect(),
+                    };
+                    self.done(token, Ok(Answer::Op(OpReply::Characters(reply))));
+                    return;
+                }
+                Op::Characters {
+                    subscribe: false,
+                    ids,
+                }
+            }
+            other => other,
+        };
+        self.queue.push_back(Pending {
+            op,
+            token,
+            deadline,
+            joins: self.joins,
+        });
+        self.step(now);
+    }
+
+    fn call_deadline(&self, now: Instant) -> Option<Instant> {
+        self.config.call_wait.map(|wait| now + wait)
+    }
+
+    // ---- Input ----
+
+    /// Handles one text frame. A `killmail_update` push on the current join is handed back
+    /// borrowed from `text` with its payload decoded (see [`Machine::handle_text_fast`]); every
+    /// other push comes out as [`Event::Push`].
+    ///
+    /// # Errors
+    /// A frame that is not a Phoenix V2 frame; nothing changed.
+    pub(crate) fn handle_text<'t>(
+        &mut self,
+        text: &'t str,
+        now: Instant,
+    ) -> std::result::Result<
+        Option<BorrowedPush<'t, wk_types::phoenix::KillmailUpdate>>,
+        wk_types::DecodeError,
+    > {
+        let stale = self.machine.stale_dropped();
+        let handled = self.machine.handle_text_fast(
+            text,
+            event::KILLMAIL_UPDATE,
+            wk_types::phoenix::FrameRef::killmail_update,
+        );
+        if self.machine.stale_dropped() > stale {
+            Shared::bump(&self.stats.stale_frames);
+        }
+        let push = handled?;
+        if push.is_none() {
+            self.drain(now);
+            self.step(now);
+        }
+        Ok(push)
+    }
+
+    /// The next moment [`Session::handle_timeout`] must run (or the next dial, while down).
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let up = self.link == Link::Up;
+        let joining_or_joined = self.machine.join_ref().is_some();
+        let calls = self
+            .queue
+            .iter()
+            .filter_map(|p| p.deadline)
+            .chain(self.waiters.iter().filter_map(|w| w.deadline));
+        [
+            up.then(|| self.machine.poll_timeout()).flatten(),
+            self.dial_at(),
+            self.join_at
+                .filter(|_| up && !joining_or_joined && self.wants_join()),
+            self.recover_at,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(calls)
+        .min()
+    }
+
+    /// Time passed: heartbeats, reply timeouts, call deadlines, rejoins and recoveries due.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if self.link == Link::Up {
+            self.machine.handle_timeout(now);
+            self.drain(now);
+        }
+        self.expire_calls(now);
+        if self.recover_at.is_some_and(|at| now >= at) && self.machine.is_joined() {
+            self.recover_at = None;
+            self.recover(now);
+        }
+        self.step(now);
+    }
+
+    // ---- Output ----
+
+    /// The next frame to write.
+    pub(crate) fn poll_transmit(&mut self) -> Option<String> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub(crate) fn poll_event(&mut self) -> Option<Event<T>> {
+        self.events.pop_front()
+    }
+
+    /// The systems the local subscriptions want.
+    pub(crate) fn systems(&self) -> Vec<SystemId> {
+        self.interest.systems().collect()
+    }
+
+    // ---- Internals ----
+
+    fn state(&mut self, state: ConnectionState) {
+        self.events.push_back(Event::State(state));
+    }
+
+    fn done(&mut self, token: T, result: Result<Answer>) {
+        self.events.push_back(Event::Done { token, result });
+    }
+
+    fn wants_join(&self) -> bool {
+        !self.interest.is_empty() || !self.queue.is_empty() || !self.waiters.is_empty()
+    }
+
+    /// Sends what is due: the join, then the next explicit call or reconcile push.
+    fn step(&mut self, now: Instant) {
+        if self.link != Link::Up {
+            return;
+        }
+        if self.machine.join_ref().is_none()
+            && self.wants_join()
+            && self.join_at.is_some_and(|at| now >= at)
+        {
+            self.send_join(now);
+        }
+        self.pump(now);
+        self.drain(now);
+    }
+
+    fn send_join(&mut self, now: Instant) {
+        let params = self.interest.join_params();
+        let payload = serde_json::to_string(&params).expect("join params serialize");
+        self.machine.join(&payload, now);
+        self.join_params = Some(params);
+        self.joins += 1;
+        self.join_at = None;
+        Shared::bump(&self.stats.joins);
+    }
+
+    fn pump(&mut self, now: Instant) {
+        if self.in_flight.is_some() || !self.machine.is_joined() {
+            return;
+        }
+        while let Some(p) = self.queue.pop_front() {
+            if p.token.cancelled() {
+                continue;
+            }
+            if p.joins < self.joins
+                && let Some(reply) = self.carried_by_join(&p.op)
+            {
+                self.done(p.token, Ok(Answer::Op(reply)));
+                continue;
+            }
+            self.send(p.op, Some(p.token), now);
+            return;
+        }
+        match next_step(&self.interest, &self.acked) {
+            Step::Idle => {}
+            Step::Rejoin => self.send_join(now),
+            Step::Systems { subscribe, ids } => {
+                self.send(Op::Systems { subscribe, ids }, None, now);
+            }
+            Step::Characters { subscribe, ids } => {
+                self.send(Op::Characters { subscribe, ids }, None, now);
+            }
+        }
+    }
+
+    /// The answer to a subscribe call queued before a join that already carried its ids.
+    fn carried_by_join(&self, op: &Op) -> Option<OpReply> {
+        match op {
+            Op::Systems {
+                subscribe: true,
+                ids,
+            } if ids.iter().all(|s| self.acked.systems.contains(s)) => {
+                Some(OpReply::Systems(SystemsReply::Updated {
+                    subscribed_systems: self.acked.systems.iter().copied().collect(),
+                }))
+            }
+            Op::Characters {
+                subscribe: true,
+                ids,
+            } if ids.iter().all(|c| self.acked.characters.contains(c)) => {
+                Some(OpReply::Characters(CharactersReply::Updated {
+                    subscribed_characters: self.acked.characters.iter().copied().collect(),
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    fn send(&mut self, op: Op, token: Option<T>, now: Instant) {
+        let (event_name, payload) = match &op {
+            Op::Systems { subscribe, ids } => (
+                if *subscribe {
+                    event::SUBSCRIBE_SYSTEMS
+                } else {
+                    event::UNSUBSCRIBE_SYSTEMS
+                },
+                serde_json::to_string(&SystemsPayload::new(ids.clone())),
+            ),
+            Op::Characters { subscribe, ids } => (
+                if *subscribe {
+                    event::SUBSCRIBE_CHARACTERS
+                } else {
+                    event::UNSUBSCRIBE_CHARACTERS
+                },
+                serde_json::to_string(&CharactersPayload::new(ids.clone())),
+            ),
+            Op::Status => (event::GET_STATUS, Ok("{}".to_owned())),
+        };
+        let payload = payload.expect("payloads serialize");
+        let push_ref = self
+            .machine
+            .push(event_name, &payload, now)
+            .expect("pump only sends while joined");
+        self.in_flight = Some(InFlight {
+            push_ref,
+            op,
+            token,
+        });
+    }
+
+    /// Handles what the machine produced.
+    fn drain(&mut self, now: Instant) {
+        while let Some(output) = self.machine.poll_output() {
+            match output {
+                Output::Send(frame) => self.transmit.push_back(frame),
+                Output::Joined { response, .. } => self.on_joined(&response, now),
+                Output::JoinRejected { reason, .. } => {
+                    tracing::warn!(%reason, "join refused");
+                    for w in std::mem::take(&mut self.waiters) {
+                        self.fail_waiter(w, Error::Rejected(reason.clone()));
+                    }
+                    self.channel_lost("the join was refused", now);
+                }
+                Output::JoinFailed { why, .. } => {
+                    if why != NoReply::Disconnected {
+                        self.channel_lost("the join got no reply", now);
+                    }
+                }
+                Output::ChannelClosed { crashed, .. } => {
+                    self.lose_join(now);
+                    let why = if crashed {
+                        "the channel crashed"
+                    } else {
+                        "the server closed the channel"
+                    };
+                    self.channel_lost(why, now);
+                }
+                Output::Reply {
+                    push_ref,
+                    status,
+                    response,
+                } => self.on_reply(push_ref, &status, response.get()),
+                Output::NoReply { push_ref, why } => self.on_no_reply(push_ref, why, now),
+                Output::Push { event, payload } => {
+                    self.events.push_back(Event::Push { event, payload });
+                }
+                Output::Dead => {
+                    tracing::info!("heartbeat unanswered; replacing the connection");
+                    self.dead = true;
+                }
+            }
+        }
+    }
+
+    fn on_joined(&mut self, response: &RawValue, now: Instant) {
+        let reply = match wk_types::decode::from_str::<JoinReply>(response.get()) {
+            Ok(reply) => Some(reply),
+            Err(e) => {
+                tracing::warn!(error = %e, "join reply did not decode");
+                None
+            }
+        };
+        self.acked = self
+            .join_params
+            .as_ref()
+            .map(Acked::from_join)
+            .unwrap_or_default();
+        self.was_joined = true;
+        self.rejoin.connected(now);
+        tracing::debug!(
+            systems = self.acked.systems.len(),
+            characters = self.acked.characters.len(),
+            "joined"
+        );
+        self.events.push_back(Event::Joined(reply));
+        self.state(ConnectionState::Joined);
+        if self.lost_at.is_some() {
+            let due = self
+                .last_recovery
+                .map(|t| t + self.config.recovery_interval)
+                .filter(|due| *due > now);
+            match due {
+                Some(due) => self.recover_at = Some(due),
+                None => self.recover(now),
+            }
+        }
+        self.resolve_waiters();
+    }
+
+    /// Asks for the gap since the channel was lost to be recovered.
+    fn recover(&mut self, now: Instant) {
+        let Some(lost_at) = self.lost_at.take() else {
+            return;
+        };
+        let systems = self.systems();
+        if systems.is_empty() {
+            return;
+        }
+        self.last_recovery = Some(now);
+        self.events.push_back(Event::Recover { systems, lost_at });
+    }
+
+    /// The channel is gone while the socket stays: rejoin after the backoff.
+    fn channel_lost(&mut self, why: &str, now: Instant) {
+        self.rejoin.disconnected(now);
+        let attempt = self.rejoin.attempt() + 1;
+        let delay = self.rejoin.next_delay();
+        self.join_at = Some(now + delay);
+        tracing::warn!(
+            attempt,
+            ?delay,
+            "{why}; rejoining with the current subscriptions"
+        );
+        self.state(ConnectionState::Rejoining { attempt, delay });
+    }
+
+    /// The current join is gone: nothing is acknowledged any more, and the gap is to be recovered.
+    fn lose_join(&mut self, now: Instant) {
+        if self.was_joined && self.config.gap_recovery {
+            self.lost_at.get_or_insert(now);
+        }
+        self.acked = Acked::default();
+        self.recover_at = None;
+        if let Some(flight) = self.in_flight.take()
+            && let Some(token) = flight.token
+        {
+            self.done(token, Err(Error::ChannelLost));
+        }
+    }
+
+    fn on_reply(&mut self, push_ref: PushRef, status: &ReplyStatus, response: &str) {
+        let Some(flight) = self.in_flight.take_if(|f| f.push_ref == push_ref) else {
+            return;
+        };
+        if *status != ReplyStatus::Ok {
+            let reason = serde_json::from_str::<ErrorReply>(response)
+                .map(|e| e.parsed())
+                .unwrap_or_else(|_| ChannelErrorReason::Other(response.to_owned()));
+            if let Some(token) = flight.token {
+                self.done(token, Err(Error::Rejected(reason)));
+            }
+            return;
+        }
+        let decoded = match &flight.op {
+            Op::Systems { subscribe, ids } => wk_types::decode::from_str::<SystemsReply>(response)
+                .map(|r| {
+                    self.acked.apply_systems(*subscribe, ids, &r);
+                    OpReply::Systems(r)
+                }),
+            Op::Characters { subscribe, ids } => {
+                wk_types::decode::from_str::<CharactersReply>(response).map(|r| {
+                    self.acked.apply_characters(*subscribe, ids, &r);
+                    OpReply::Characters(r)
+                })
+            }
+            Op::Status => wk_types::decode::from_str::<StatusReply>(response).map(OpReply::Status),
+        };
+        if let Some(token) = flight.token {
+            self.done(token, decoded.map(Answer::Op).map_err(Error::Decode));
+        }
+        self.resolve_waiters();
+    }
+
+    fn on_no_reply(&mut self, push_ref: PushRef, why: NoReply, now: Instant) {
+        let Some(flight) = self.in_flight.take_if(|f| f.push_ref == push_ref) else {
+            return;
+        };
+        let error = match why {
+            NoReply::Timeout => Error::Timeout,
+            _ => Error::ChannelLost,
+        };
+        if let Some(token) = flight.token {
+            self.done(token, Err(error));
+        }
+        // Phoenix 1.8 answers a push whose join_ref is stale with silence (PROTOCOL.md §18.2):
+        // the two sides no longer agree, so join again, replacing the join, with the full set.
+        if why == NoReply::Timeout && self.machine.is_joined() {
+            tracing::warn!(
+                timeout = ?self.config.machine.reply_timeout,
+                "a push got no reply; rejoining with the current subscriptions"
+            );
+            self.lose_join(now);
+            self.send_join(now);
+        }
+    }
+
+    fn expire_calls(&mut self, now: Instant) {
+        let joined = self.machine.is_joined();
+        let mut keep = VecDeque::with_capacity(self.queue.len());
+        for p in std::mem::take(&mut self.queue) {
+            match p.deadline {
+                Some(d) if now >= d && !joined => self.done(p.token, Err(Error::NotConnected)),
+                _ => keep.push_back(p),
+            }
+        }
+        self.queue = keep;
+        let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition(|w| w.deadline.is_some_and(|d| now >= d));
+        self.waiters = waiting;
+        for w in expired {
+            let error = if joined {
+                Error::Timeout
+            } else {
+                Error::NotConnected
+            };
+            self.fail_waiter(w, error);
+        }
+    }
+
+    /// A subscription that will not be acknowledged: its ids leave the interest, unless its
+    /// handle is gone already (its drop took them out).
+    fn fail_waiter(&mut self, w: Waiter<T>, error: Error) {
+        if w.token.cancelled() {
+            return;
+        }
+        self.interest.remove(&w.filter);
+        self.done(w.token, Err(error));
+    }
+
+    fn resolve_waiters(&mut self) {
+        if !self.machine.is_joined() {
+            return;
+        }
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition(|w| self.acked.covers(&w.filter));
+        self.waiters = waiting;
+        for w in ready {
+            self.done(w.token, Ok(Answer::Subscribed));
+        }
+    }
+
+    fn fail_everything(&mut self, error: &Error) {
+        for w in std::mem::take(&mut self.waiters) {
+            self.done(w.token, Err(error.clone()));
+        }
+        for p in std::mem::take(&mut self.queue) {
+            self.done(p.token, Err(error.clone()));
+        }
+        if let Some(flight) = self.in_flight.take()
+            && let Some(token) = flight.token
+        {
+            self.done(token, Err(error.clone()));
+        }
+    }
+}

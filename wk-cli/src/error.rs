@@ -73,6 +73,9 @@ impl Failure {
             wk::Error::Realtime(r) => match r {
                 wk_realtime::Error::Invalid(v) => Self::invalid(v),
                 wk_realtime::Error::Url(_) => Self::Usage(chain(r)),
+                wk_realtime::Error::Connect(c) if c.status().is_some() => {
+                    Self::Server(format!("{url}: {}", chain(r)))
+                }
                 wk_realtime::Error::Connect(_) => {
                     Self::Server(format!("cannot reach {url}: {}", chain(r)))
                 }

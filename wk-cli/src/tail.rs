@@ -229,6 +229,7 @@ where
     let mut seen = Dedup::new(65_536);
     let mut printed: u64 = 0;
     let mut down = false;
+    let mut last_error: Option<String> = None;
     if opts.count == Some(0) {
         return Ok(());
     }
@@ -252,9 +253,13 @@ where
                 }
                 _ => {}
             },
-            event = events.next() => match event {
+            event = events.next() => match event.inspect(|item| if item.is_ok() { last_error = None; }) {
                 None => {
                     sinks.done_loading();
+                    // A stream whose last item is an error ended on it (a refusal no retry fixes).
+                    if let Some(error) = last_error {
+                        return Err(Failure::server(format!("the stream ended: {error}")));
+                    }
                     return match opts.count {
                         Some(n) if printed < n => Err(Failure::server(format!(
                             "the stream ended after {printed} of {n} kills"
@@ -265,7 +270,11 @@ where
                         }
                     };
                 }
-                Some(Err(e)) => sinks.report(&format!("warning: {}", chain(&e))),
+                Some(Err(e)) => {
+                    let error = chain(&e);
+                    sinks.report(&format!("warning: {error}"));
+                    last_error = Some(error);
+                }
                 Some(Ok(KillEvent::Kill(kill))) => {
                     let km = &kill.killmail;
                     if !seen.insert(km.killmail_id) {

@@ -199,6 +199,22 @@ impl Delivery {
         }
     }
 
+    /// Gives every subscription `error` as its last item and lets go of them, so each stream
+    /// ends after it. A full queue gets it as soon as the consumer makes room (never dropped as
+    /// lag), from a task that lives no longer than the consumer's stream.
+    pub(crate) fn end(&mut self, error: &Error) {
+        for (_, sink) in self.sinks.drain() {
+            match sink.events.try_send(Err(error.clone())) {
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    tokio::spawn(async move {
+                        let _ = sink.events.send(item).await;
+                    });
+                }
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+    }
+
     /// Offers an error to every subscription; the streams go on.
     pub(crate) fn error(&mut self, error: &Error) {
         tracing::warn!(%error, "server message did not decode");

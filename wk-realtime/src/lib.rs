@@ -73,7 +73,7 @@ pub(crate) fn user_agent(token: Option<&str>) -> String {
 }
 
 pub use dedup::Dedup;
-pub use error::{ConnectError, Error, Result};
+pub use error::{ConnectError, ConnectPhase, Error, Result};
 pub use event::{Kill, KillEvent, Origin, Progress};
 pub use filter::Filter;
 

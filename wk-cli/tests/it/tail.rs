@@ -239,6 +239,55 @@ async fn refusals() {
     assert!(run.failed(1).contains("cannot reach"), "{run:?}");
 }
 
+/// A server that refuses (403) the upgrade or the SSE request: exit 1 within 5 s, the status said.
+#[tokio::test]
+async fn a_refusing_server_ends_tail_with_its_status() {
+    let server = live_server(0.0).await;
+    for args in [&["tail", "--systems", "30000142"][..], &["tail"][..]] {
+        server.fault(Fault::HttpStatus {
+            status: 403,
+            retry_after: None,
+            count: 1,
+        });
+        let run = tokio::time::timeout(std::time::Duration::from_secs(5), wk_at(&server, args))
+            .await
+            .expect("tail gives up within 5 s");
+        let line = run.failed(1);
+        assert!(line.contains("403 Forbidden"), "{line}");
+    }
+}
+
+/// A refusal after a lost connection also ends `tail` with exit 1, after one attempt.
+#[tokio::test]
+async fn a_refusal_after_a_lost_connection_ends_tail() {
+    let server = live_server(20.0).await;
+    let systems = generator_systems();
+    let mut child = command(&["--url", &server.base_url(), "tail", "--systems", &systems])
+        .spawn()
+        .expect("wk starts");
+    let stdout = child.stdout.take().expect("piped");
+    let mut lines = BufReader::new(stdout).lines();
+    tokio::time::timeout(LIMIT, lines.next_line())
+        .await
+        .expect("a kill within the limit")
+        .expect("readable")
+        .expect("a kill line");
+    server.fault(Fault::HttpStatus {
+        status: 401,
+        retry_after: None,
+        count: 1_000,
+    });
+    server.fault(Fault::DropConnections);
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("tail ends within the limit")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("401 Unauthorized"), "{stderr}");
+}
+
 #[tokio::test]
 async fn sse_follows_every_kill_without_ids_and_deduplicates() {
     for profile in Profile::ALL {

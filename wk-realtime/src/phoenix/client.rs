@@ -102,7 +102,7 @@ impl Client {
             lagged,
             done,
         })?;
-        ack.await.map_err(|_| Error::Closed)??;
+        ack.await.map_err(|_| self.shared.gone())??;
         Ok(subscription)
     }
 
@@ -144,13 +144,13 @@ impl Client {
     }
 
     fn send(&self, cmd: Command) -> Result<()> {
-        self.commands.send(cmd).map_err(|_| Error::Closed)
+        self.commands.send(cmd).map_err(|_| self.shared.gone())
     }
 
     async fn op(&self, id: SubId, op: Op) -> Result<OpReply> {
         let (done, reply) = oneshot::channel();
         self.send(Command::Op { id, op, done })?;
-        reply.await.map_err(|_| Error::Closed)?
+        reply.await.map_err(|_| self.shared.gone())?
     }
 }
 
@@ -204,9 +204,25 @@ impl ClientBuilder {
         self
     }
 
+    /// How long one connection attempt may take: TCP, TLS and the upgrade (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.config.connect_timeout = d;
+        self
+    }
+
     /// How long a connection must stay up before the backoff resets (default 30 s).
     pub fn stable_after(mut self, d: Duration) -> Self {
         self.config.stable_after = d;
+        self
+    }
+
+    /// What a refusal that no retry can fix does once the client is running: a `4xx` other than
+    /// `408`/`429` on the upgrade, or a rejected TLS certificate. By default (`None`) the
+    /// client (every subscription stream) ends with that [`Error::Connect`]; `Some(delay)` keeps retrying, at most once per
+    /// `delay`, and logs each refusal at `error` level. The first attempt's failure is always
+    /// `connect()`'s answer.
+    pub fn retry_refused(mut self, delay: Option<Duration>) -> Self {
+        self.config.retry_refused = delay;
         self
     }
 

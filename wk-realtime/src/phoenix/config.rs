@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) extra_roots: Vec<Vec<u8>>,
     pub(crate) read_buffer_size: usize,
     pub(crate) max_message_size: usize,
+    pub(crate) retry_refused: Option<Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -66,6 +67,7 @@ impl Default for Config {
             extra_roots: Vec::new(),
             read_buffer_size: 4 * 1024,
             max_message_size: 16 << 20,
+            retry_refused: None,
         }
     }
 }
@@ -80,6 +82,7 @@ impl Config {
             call_wait: self.call_wait,
             gap_recovery: self.gap_recovery && self.http.is_some(),
             recovery_interval: self.recovery_interval,
+            retry_refused: self.retry_refused,
         }
     }
 }

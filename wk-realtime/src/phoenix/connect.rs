@@ -3,13 +3,14 @@
 use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::burst::BurstRead;
 use super::config::Config;
-use crate::error::{ConnectError, Error};
+use crate::error::{ConnectError, ConnectPhase, Error};
 
 /// The socket type the driver owns.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<BurstRead<TcpStream>>>;
@@ -30,12 +31,12 @@ fn client_config(extra: &[Vec<u8>]) -> Result<rustls::ClientConfig, Error> {
     for der in extra {
         roots
             .add(rustls::pki_types::CertificateDer::from(der.clone()))
-            .map_err(|e| Error::Connect(ConnectError::new(e)))?;
+            .map_err(|e| Error::Connect(ConnectError::tls_config(e)))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Connect(ConnectError::new(e)))?
+        .map_err(|e| Error::Connect(ConnectError::tls_config(e)))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -80,12 +81,42 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
     };
     match tokio::time::timeout(config.connect_timeout, connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
-        Ok(Err(e)) => Err(Error::Connect(ConnectError::new(e))),
-        Err(_) => Err(Error::Connect(ConnectError::new(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "connect timed out",
-        )))),
+        Ok(Err(e)) => Err(classify(e)),
+        Err(_) => Err(Error::Connect(ConnectError::timeout(
+            config.connect_timeout,
+        ))),
     }
+}
+
+/// Sorts a failed handshake into its phase.
+pub(crate) fn classify(e: WsError) -> Error {
+    use tokio_tungstenite::tungstenite::error::{ProtocolError, TlsError};
+    let error = match e {
+        WsError::Http(response) => {
+            let (parts, body) = (*response).into_parts();
+            ConnectError::refused(
+                parts.status,
+                parts.headers,
+                body.as_deref().unwrap_or_default(),
+                None,
+            )
+        }
+        WsError::Url(e) => return Error::Url(e.to_string()),
+        WsError::Tls(TlsError::InvalidDnsName) => {
+            ConnectError::tls_config(WsError::Tls(TlsError::InvalidDnsName))
+        }
+        WsError::Tls(TlsError::Rustls(e)) => ConnectError::classify(ConnectPhase::Tls, &*e),
+        // The connection ended before the server's answer was complete.
+        e @ (WsError::Io(_)
+        | WsError::Tls(_)
+        | WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::HandshakeIncomplete)) => {
+            ConnectError::classify(ConnectPhase::Connect, &e)
+        }
+        e => ConnectError::classify(ConnectPhase::Protocol, &e),
+    };
+    Error::Connect(error)
 }
 
 /// The host and port to dial for a `ws://` or `wss://` URI. An IPv6 literal comes bracketed in

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -143,7 +143,7 @@ impl Driver {
                     self.session.opened(now());
                     self.connection(ws).await;
                 }
-                Err(e) => self.session.dial_failed(e, Duration::ZERO, now()),
+                Err(e) => self.session.dial_failed(e, now()),
             }
         }
         self.session.shutdown();
@@ -313,6 +313,14 @@ impl Driver {
                 }
                 Event::Push { event, payload } => self.on_push(&event, payload.get()),
                 Event::Recover { systems, lost_at } => self.recover(systems, lost_at),
+                Event::Ended(error) => {
+                    *self
+                        .shared
+                        .ended
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error.clone());
+                    self.delivery.end(&error);
+                }
             }
         }
     }
@@ -461,10 +469,4 @@ where
         sink.flush().await.map_err(|_| ())?;
     }
     Ok(())
-}
-
-impl From<tokio_tungstenite::tungstenite::Error> for Error {
-    fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
-        Self::Connect(crate::error::ConnectError::new(e))
-    }
 }

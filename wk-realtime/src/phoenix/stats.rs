@@ -50,11 +50,23 @@ pub(crate) struct Shared {
     /// What delivery counts.
     pub(crate) delivery: Arc<Counters>,
     pub(crate) join_reply: Mutex<Option<JoinReply>>,
+    /// The refusal that ended the session, for calls made after it.
+    pub(crate) ended: Mutex<Option<crate::error::Error>>,
 }
 
 impl Shared {
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The error a call gets once the connection task is gone: the refusal that ended it, or
+    /// [`Error::Closed`](crate::error::Error::Closed).
+    pub(crate) fn gone(&self) -> crate::error::Error {
+        self.ended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or(crate::error::Error::Closed)
     }
 
     pub(crate) fn snapshot(&self) -> Stats {

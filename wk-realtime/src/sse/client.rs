@@ -71,6 +71,7 @@ pub(crate) struct Config {
     pub(crate) ping_interval: Duration,
     pub(crate) heartbeat_interval: Duration,
     pub(crate) max_server_delay: Duration,
+    pub(crate) retry_refused: Option<Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -108,6 +109,7 @@ impl Default for Config {
             ping_interval: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(30),
             max_server_delay: Duration::from_secs(300),
+            retry_refused: None,
         }
     }
 }
@@ -159,9 +161,10 @@ impl Client {
     /// # Errors
     /// [`Error::Invalid`] for a bad filter (nothing is sent; an empty non-[`Filter::everything`]
     /// filter is [`ValidationError::NoIds`]); [`Error::Connect`] when the first request fails or is
-    /// answered with a status other than 200 (a [`super::StatusError`] in its `source()` chain,
-    /// reachable with `downcast_ref`). A first `503` or
-    /// `429` is not an error: the stream retries in the background.
+    /// answered with anything but an event stream ([`crate::ConnectError`] says the phase, and
+    /// the status, headers and body of a refusal). A first `503` or `429` is not an error: the
+    /// stream retries in the background. Later, a refusal no retry can fix (see
+    /// [`ClientBuilder::retry_refused`]) is the stream's last item.
     ///
     /// # Cancel safety
     /// Dropping the future closes the stream.
@@ -318,6 +321,16 @@ impl ClientBuilder {
     /// How long to wait for the TCP connection and the response head (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.config.connect_timeout = d;
+        self
+    }
+
+    /// What a refusal that no retry can fix does once the client is running: a `4xx` other than
+    /// `408`/`429` on the SSE request, or a rejected TLS certificate. By default (`None`) the
+    /// stream ends with that [`Error::Connect`]; `Some(delay)` keeps retrying, at most once per
+    /// `delay`, and logs each refusal at `error` level. The first attempt's failure is always
+    /// `connect()`'s answer.
+    pub fn retry_refused(mut self, delay: Option<Duration>) -> Self {
+        self.config.retry_refused = delay;
         self
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use http::Uri;
+use http::{StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -16,7 +16,6 @@ use wk_types::{Killmail, SystemId, Timestamp};
 
 use super::client::{ConnectionState, Shared, StreamKind};
 use super::parser::{Event, Item, ParseError, Parser};
-use super::transport::Failure;
 use crate::dedup::Dedup;
 use crate::error::{Error, Result};
 use crate::event::{Kill, KillEvent, Origin, Progress};
@@ -126,23 +125,35 @@ impl Driver {
                     }
                     floor = self.server_retry.unwrap_or_default();
                 }
-                Err(Failure::Busy {
-                    status,
-                    retry_after,
-                }) => {
+                Err(error) => {
+                    // A busy server at the first attempt still makes a stream: it comes later.
+                    let busy = error.status().is_some_and(|s| {
+                        s == StatusCode::SERVICE_UNAVAILABLE || s == StatusCode::TOO_MANY_REQUESTS
+                    });
                     if let Some(ready) = ready.take() {
+                        if !busy {
+                            let _ = ready.send(Err(Error::Connect(error)));
+                            return;
+                        }
                         let _ = ready.send(Ok(()));
                     }
-                    let asked = retry_after.unwrap_or_default();
-                    floor = floor.max(asked.min(self.shared.config.max_server_delay));
-                    tracing::info!(%status, ?retry_after, "server busy");
-                }
-                Err(Failure::Failed(error)) => {
-                    if let Some(ready) = ready.take() {
-                        let _ = ready.send(Err(error));
-                        return;
+                    if let Some(asked) = error.retry_after() {
+                        floor = floor.max(asked.min(self.shared.config.max_server_delay));
                     }
-                    tracing::warn!(%error, "connection attempt failed");
+                    let chain = crate::error::Chain(&error).to_string();
+                    if error.is_retryable() {
+                        tracing::warn!(attempt, error = %chain, "connection attempt failed");
+                    } else if let Some(long) = self.shared.config.retry_refused {
+                        floor = floor.max(long);
+                        tracing::error!(attempt, error = %chain, "the server refused the stream; retrying after the long delay set with `retry_refused`");
+                    } else {
+                        tracing::error!(attempt, error = %chain, "the server refused the stream for good; it ends");
+                        tokio::select! {
+                            _ = events.send(Err(Error::Connect(error))) => {}
+                            () = events.closed() => {}
+                        }
+                        break;
+                    }
                 }
             }
             let delay = self.reconnect.next_delay_at_least(floor);

@@ -45,4 +45,3 @@ pub mod parser;
 mod transport;
 
 pub use client::{Client, ClientBuilder, ConnectionState, StreamKind, Subscription};
-pub use transport::StatusError;

@@ -2,7 +2,7 @@
 //! webpki roots for `https://`), one GET per connection attempt, the body left open for reading.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, Uri, header};
@@ -13,29 +13,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use crate::error::{ConnectError, Error};
-
-/// The server answered something other than an event stream.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the server answered {status} instead of an event stream")]
-pub struct StatusError {
-    status: StatusCode,
-    body: String,
-}
-
-impl StatusError {
-    /// The HTTP status.
-    #[must_use]
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The start of the response body (at most 4 KiB), for diagnostics.
-    #[must_use]
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-}
+use crate::error::{BODY_EXCERPT, ConnectError, ConnectPhase, Error};
 
 /// A rustls config trusting the webpki roots and `extra` DER certificates.
 fn client_config(
@@ -47,25 +25,13 @@ fn client_config(
     for der in extra {
         roots
             .add(rustls::pki_types::CertificateDer::from(der.clone()))
-            .map_err(|e| Error::Connect(ConnectError::new(e)))?;
+            .map_err(|e| Error::Connect(ConnectError::tls_config(e)))?;
     }
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Connect(ConnectError::new(e)))?
+        .map_err(|e| Error::Connect(ConnectError::tls_config(e)))?
         .with_root_certificates(roots)
         .with_no_client_auth())
-}
-
-/// Why an attempt produced no stream.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// `429` or `503`: the server asks the client to come back later, maybe saying when.
-    Busy {
-        status: StatusCode,
-        retry_after: Option<Duration>,
-    },
-    /// Anything else: transport errors, timeouts, other statuses.
-    Failed(Error),
 }
 
 #[derive(Clone, Debug)]
@@ -89,7 +55,7 @@ impl Transport {
             Some(config) => builder.with_tls_config(Arc::unwrap_or_clone(config)),
             None if extra_roots.is_empty() => builder
                 .with_provider_and_webpki_roots(provider)
-                .map_err(|e| Error::Connect(ConnectError::new(e)))?,
+                .map_err(|e| Error::Connect(ConnectError::tls_config(e)))?,
             None => builder.with_tls_config(client_config(provider, extra_roots)?),
         };
         let https = builder.https_or_http().enable_http1().wrap_connector(http);
@@ -101,13 +67,14 @@ impl Transport {
     }
 
     /// Sends the GET and waits (at most `timeout`) for the response head. A `200` with an
-    /// event-stream content type gives the body to read.
+    /// event-stream content type gives the body to read; anything else is a [`ConnectError`] of
+    /// its phase.
     pub(crate) async fn open(
         &self,
         uri: &Uri,
         last_event_id: &str,
         timeout: Duration,
-    ) -> Result<Incoming, Failure> {
+    ) -> Result<Incoming, ConnectError> {
         let mut req = Request::get(uri.clone())
             .header(header::ACCEPT, "text/event-stream")
             .header(header::CACHE_CONTROL, "no-cache");
@@ -116,47 +83,55 @@ impl Transport {
         }
         let req = req
             .body(Empty::new())
-            .map_err(|e| Failure::Failed(Error::Connect(ConnectError::new(e))))?;
+            .map_err(|e| ConnectError::classify(ConnectPhase::Protocol, &e))?;
         let resp = match tokio::time::timeout(timeout, self.client.request(req)).await {
             Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => return Err(Failure::Failed(Error::Connect(ConnectError::new(e)))),
-            Err(_) => {
-                return Err(Failure::Failed(Error::Connect(ConnectError::new(
-                    std::io::Error::new(std::io::ErrorKind::TimedOut, "no response in time"),
-                ))));
-            }
+            Ok(Err(e)) => return Err(classify(&e)),
+            Err(_) => return Err(ConnectError::timeout(timeout)),
         };
         let status = resp.status();
-        let is_stream = resp
+        let content_type = resp
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("text/event-stream")
-            });
-        if status == StatusCode::OK && is_stream {
+            .unwrap_or_default()
+            .trim_start()
+            .to_ascii_lowercase();
+        if status == StatusCode::OK && content_type.starts_with("text/event-stream") {
             return Ok(resp.into_body());
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = wk_retry::retry_after(resp.headers(), SystemTime::now());
-            return Err(Failure::Busy {
-                status,
-                retry_after,
-            });
-        }
+        let detail = (status == StatusCode::OK)
+            .then(|| format!("content type `{content_type}`, not an event stream"));
+        let (parts, body) = resp.into_parts();
+        // The body only explains; a server that sends it slowly does not hold the attempt up.
         let body = match tokio::time::timeout(
             Duration::from_secs(2),
-            Limited::new(resp.into_body(), 4096).collect(),
+            Limited::new(body, BODY_EXCERPT).collect(),
         )
         .await
         {
-            Ok(Ok(collected)) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
-            _ => String::new(),
+            Ok(Ok(collected)) => collected.to_bytes(),
+            _ => Bytes::new(),
         };
-        Err(Failure::Failed(Error::Connect(ConnectError::new(
-            StatusError { status, body },
-        ))))
+        Err(ConnectError::refused(status, parts.headers, &body, detail))
     }
+}
+
+/// Sorts a failed request into its phase: connecting (DNS, TCP, TLS), or a broken answer.
+fn classify(e: &hyper_util::client::legacy::Error) -> ConnectError {
+    let mut phase = ConnectPhase::Connect;
+    if !e.is_connect() {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(cause) = next {
+            if cause
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_parse)
+            {
+                phase = ConnectPhase::Protocol;
+                break;
+            }
+            next = cause.source();
+        }
+    }
+    ConnectError::classify(phase, e)
 }

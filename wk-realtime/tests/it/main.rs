@@ -5,6 +5,8 @@
 mod bad_input;
 #[cfg(feature = "hub")]
 mod hub;
+#[cfg(feature = "sse")]
+mod phases;
 mod secrets;
 #[cfg(feature = "sse")]
 mod sse_basic;

@@ -132,12 +132,18 @@ pub(crate) enum Event<T> {
         event: String,
         payload: Box<RawValue>,
     },
+    /// The session ended on `Error`, a refusal no retry can fix: every subscription gets it as
+    /// its last item.
+    Ended(Error),
     /// Fetch what the server holds for `systems` since the channel was lost at `lost_at`.
     Recover {
         systems: Vec<SystemId>,
         lost_at: Instant,
     },
 }
+
+/// The longest `Retry-After` a refusal may impose on the next attempt.
+const MAX_SERVER_DELAY: Duration = Duration::from_secs(300);
 
 /// The settings the session keeps.
 #[derive(Clone, Debug)]
@@ -151,6 +157,8 @@ pub(crate) struct SessionConfig {
     pub(crate) gap_recovery: bool,
     /// At most one gap recovery per this interval.
     pub(crate) recovery_interval: Duration,
+    /// `None`: a refusal no retry can fix ends the session; else the least delay before a retry.
+    pub(crate) retry_refused: Option<Duration>,
 }
 
 /// The socket's side of the session.
@@ -284,9 +292,11 @@ impl<T: Token> Session<T> {
         self.state(ConnectionState::Connecting { attempt });
     }
 
-    /// The attempt failed with `error`; a server's `Retry-After` asks for at least `floor`. The
-    /// first attempt's failure is `connect()`'s answer and ends the session.
-    pub(crate) fn dial_failed(&mut self, error: Error, floor: Duration, now: Instant) {
+    /// The attempt failed with `error`. The first attempt's failure is `connect()`'s answer and
+    /// ends the session; so does, later, a refusal no retry can fix (unless `retry_refused` is
+    /// set), which every subscription gets as its last item. A server's `Retry-After` is a floor
+    /// on the delay.
+    pub(crate) fn dial_failed(&mut self, error: Error, now: Instant) {
         if !self.ready {
             self.ready = true;
             self.events.push_back(Event::Ready(Err(error)));
@@ -294,13 +304,25 @@ impl<T: Token> Session<T> {
             return;
         }
         let attempt = self.tries;
+        let mut floor = error
+            .retry_after()
+            .unwrap_or_default()
+            .min(MAX_SERVER_DELAY);
+        let chain = crate::error::Chain(&error).to_string();
+        if error.is_retryable() {
+            tracing::warn!(attempt, error = %chain, "connection attempt failed");
+        } else if let Some(long) = self.config.retry_refused {
+            floor = floor.max(long);
+            tracing::error!(attempt, error = %chain, "the server refused the connection; retrying after the long delay set with `retry_refused`");
+        } else {
+            tracing::error!(attempt, error = %chain, "the server refused the connection for good; the client stops");
+            self.link = Link::Closed;
+            self.fail_everything(&error);
+            self.events.push_back(Event::Ended(error));
+            self.state(ConnectionState::Closed);
+            return;
+        }
         let delay = self.reconnect.next_delay_at_least(floor);
-        tracing::warn!(
-            attempt,
-            ?delay,
-            error = %crate::error::Chain(&error),
-            "connection attempt failed"
-        );
         self.wait_to_dial(delay, now);
     }
 

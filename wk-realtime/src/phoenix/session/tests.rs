@@ -35,6 +35,7 @@ fn config() -> SessionConfig {
         call_wait: Some(Duration::from_secs(10)),
         gap_recovery: true,
         recovery_interval: Duration::from_secs(5),
+        retry_refused: None,
     }
 }
 
@@ -376,7 +377,7 @@ fn the_first_failed_attempt_answers_connect_and_ends_the_session() {
     let mut t = Script::new();
     assert_eq!(t.s.dial_at(), Some(t.now));
     t.s.dialing();
-    t.s.dial_failed(Error::NotConnected, Duration::ZERO, t.now);
+    t.s.dial_failed(Error::NotConnected, t.now);
     let events = t.events();
     assert!(
         matches!(
@@ -403,7 +404,7 @@ fn attempts_are_numbered_from_one_and_short_connections_do_not_reset_them() {
         t.s.lost(t.now);
         t.now = t.s.dial_at().unwrap();
         t.s.dialing();
-        t.s.dial_failed(Error::NotConnected, Duration::ZERO, t.now);
+        t.s.dial_failed(Error::NotConnected, t.now);
         t.now = t.s.dial_at().unwrap();
         t.s.dialing();
         t.s.opened(t.now);
@@ -446,4 +447,56 @@ fn a_subscription_waits_through_a_lost_connection_then_times_out() {
     t.advance(Duration::from_secs(11));
     assert_eq!(t.done(), [(1, "Err(NotConnected)".into())]);
     assert!(t.s.interest.is_empty(), "its ids are gone");
+}
+
+#[test]
+fn a_refusal_no_retry_fixes_ends_the_session_and_every_call_gets_it() {
+    let mut t = Script::up();
+    // A call waiting for the connection when the refusal comes.
+    t.s.lost(t.now);
+    assert!(t.s.subscribe(7, Filter::new().systems([SystemId::new(30_000_142)]), t.now));
+    t.events();
+    t.now = t.s.dial_at().unwrap();
+    t.s.dialing();
+    t.s.dial_failed(Error::Url("refused".into()), t.now);
+    let events = t.events();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [
+                Event::State(ConnectionState::Connecting { .. }),
+                Event::Done {
+                    token: 7,
+                    result: Err(Error::Url(_))
+                },
+                Event::Ended(Error::Url(_)),
+                Event::State(ConnectionState::Closed)
+            ]
+        ),
+        "{events:?}"
+    );
+    assert!(t.s.is_closed());
+    assert_eq!(t.s.dial_at(), None, "no further attempt");
+}
+
+#[test]
+fn with_retry_refused_a_refusal_waits_the_long_delay() {
+    let mut t = Script::new();
+    t.s = Session::new(
+        SessionConfig {
+            retry_refused: Some(Duration::from_secs(600)),
+            ..config()
+        },
+        t.stats.clone(),
+        t.now,
+    );
+    t.s.dialing();
+    t.s.opened(t.now);
+    t.s.lost(t.now);
+    t.now = t.s.dial_at().unwrap();
+    t.s.dialing();
+    t.s.dial_failed(Error::Url("refused".into()), t.now);
+    let wait = t.s.dial_at().unwrap().saturating_duration_since(t.now);
+    assert!(wait >= Duration::from_secs(600), "{wait:?}");
+    assert!(!t.s.is_closed());
 }

@@ -14,11 +14,19 @@ use crate::error::Failure;
 /// What happened to the connection under a feed (reported on stderr).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Notice {
-    /// The connection dropped; the next attempt is in `retry_in`.
+    /// The connection dropped or an attempt failed; attempt `attempt` is in `retry_in`.
     Disconnected {
-        /// Failed attempts so far.
+        /// The attempt it waits for (1 after a stable connection was lost).
         attempt: u32,
         /// Delay before the next attempt.
+        retry_in: Duration,
+    },
+    /// The channel was lost (crashed, closed, or a reply never came) while the socket stays;
+    /// rejoin `attempt` is in `retry_in`.
+    Rejoining {
+        /// Rejoins since the channel was last stable.
+        attempt: u32,
+        /// Delay before the rejoin.
         retry_in: Duration,
     },
     /// Connected and subscribed (again).
@@ -53,6 +61,10 @@ pub(crate) async fn websocket(
 fn notice(state: &ConnectionState) -> Option<Notice> {
     match state {
         ConnectionState::Reconnecting { attempt, delay } => Some(Notice::Disconnected {
+            attempt: *attempt,
+            retry_in: *delay,
+        }),
+        ConnectionState::Rejoining { attempt, delay } => Some(Notice::Rejoining {
             attempt: *attempt,
             retry_in: *delay,
         }),
@@ -111,6 +123,16 @@ mod tests {
             Some(Notice::Disconnected {
                 attempt: 2,
                 retry_in: Duration::from_secs(1)
+            })
+        );
+        assert_eq!(
+            notice(&ConnectionState::Rejoining {
+                attempt: 3,
+                delay: Duration::from_millis(1500)
+            }),
+            Some(Notice::Rejoining {
+                attempt: 3,
+                retry_in: Duration::from_millis(1500)
             })
         );
         assert_eq!(notice(&ConnectionState::Joined), Some(Notice::Connected));

@@ -240,13 +240,22 @@ where
         tokio::select! {
             () = &mut quiet, if sinks.bar.is_some() => sinks.done_loading(),
             notice = notices.next(), if !notices.is_done() => match notice {
+                // One line for the loss, then one per failed attempt, said as such.
                 Some(Notice::Disconnected { attempt, retry_in }) => {
-                    down = true;
+                    let what = if std::mem::replace(&mut down, true) {
+                        "reconnect attempt failed"
+                    } else {
+                        "connection lost"
+                    };
                     sinks.report(&format!(
-                        "connection lost; reconnecting in {:.1}s (attempt {attempt})",
+                        "{what}; reconnecting in {:.1}s (attempt {attempt})",
                         retry_in.as_secs_f64()
                     ));
                 }
+                Some(Notice::Rejoining { attempt, retry_in }) => sinks.report(&format!(
+                    "channel lost (crashed, closed or unanswered); rejoining in {:.1}s (rejoin {attempt})",
+                    retry_in.as_secs_f64()
+                )),
                 Some(Notice::Connected) if down => {
                     down = false;
                     sinks.report("reconnected; missed kills are recovered where possible");
@@ -419,5 +428,92 @@ mod tests {
         .await;
         assert!(matches!(r, Err(Failure::Server(_))), "{r:?}");
         assert!(out.contains("[history]"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn a_loss_is_said_once_then_each_attempt_and_each_crash() {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<KillEvent, wk_realtime::Error>>(1);
+        let secs = Duration::from_secs;
+        let said = vec![
+            Notice::Disconnected {
+                attempt: 1,
+                retry_in: secs(1),
+            },
+            Notice::Disconnected {
+                attempt: 2,
+                retry_in: secs(2),
+            },
+            Notice::Disconnected {
+                attempt: 3,
+                retry_in: secs(4),
+            },
+            Notice::Connected,
+            Notice::Rejoining {
+                attempt: 1,
+                retry_in: secs(1),
+            },
+            Notice::Rejoining {
+                attempt: 2,
+                retry_in: secs(2),
+            },
+            Notice::Connected,
+        ];
+        // The events end only after every notice was handled.
+        let notices = stream::iter(said).chain(stream::once(async move {
+            drop(tx);
+            Notice::Closed
+        }));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let sinks = Sinks {
+            out: &mut out,
+            err: &mut err,
+            bar: None,
+        };
+        let events = tokio_stream_of(rx);
+        let r = follow(
+            events,
+            Box::pin(notices),
+            opts(Format::Pretty, None, None),
+            sinks,
+        )
+        .await;
+        assert_eq!(r, Ok(()));
+        let err = String::from_utf8(err).unwrap();
+        let count = |needle: &str| err.matches(needle).count();
+        assert_eq!(count("connection lost"), 1, "{err}");
+        assert_eq!(count("reconnect attempt failed"), 2, "{err}");
+        assert!(err.contains("(attempt 3)"), "{err}");
+        assert_eq!(count("reconnected"), 1, "{err}");
+        assert_eq!(count("rejoining in"), 2, "{err}");
+        assert!(err.contains("(rejoin 2)"), "{err}");
+    }
+
+    fn tokio_stream_of<T>(rx: tokio::sync::mpsc::Receiver<T>) -> impl Stream<Item = T> + Unpin {
+        Box::pin(stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_on_an_error_fails() {
+        let mut g = Generator::new(13);
+        let a = g.killmail();
+        let (r, _, _) = run(
+            vec![kill(&a, Origin::Live), Err(wk_realtime::Error::Closed)],
+            opts(Format::Pretty, None, None),
+        )
+        .await;
+        assert!(
+            matches!(&r, Err(Failure::Server(m)) if m.contains("closed")),
+            "{r:?}"
+        );
+        // An error the stream got past is only a warning.
+        let (r, _, err) = run(
+            vec![Err(wk_realtime::Error::Closed), kill(&a, Origin::Live)],
+            opts(Format::Pretty, None, None),
+        )
+        .await;
+        assert_eq!(r, Ok(()));
+        assert!(err.contains("warning"), "{err}");
     }
 }

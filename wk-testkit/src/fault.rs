@@ -47,6 +47,13 @@ pub enum Fault {
         /// How many pushes to drop.
         count: u32,
     },
+    /// The next `count` joins of `killmails:lobby` succeed and then crash at once: the `ok`
+    /// reply, then `phx_error` for that join_ref, the subscription forgotten and no preload, as a
+    /// channel process that dies on every join (the rejoin storm seen against Phoenix 1.8).
+    CrashJoins {
+        /// How many joins to crash.
+        count: u32,
+    },
     /// The next `count` JSON responses have their body cut in half (invalid JSON).
     TruncateBody {
         /// How many responses to affect.
@@ -78,7 +85,7 @@ impl Fault {
     ///
     /// Keys: `http_status` (+ `retry_after`, `count`, default 1), `fetch_error` (count),
     /// `delay_ms`, `drop_connections`, `stall_heartbeats` (bool), `malformed_frame`,
-    /// `crash_channels`, `drop_pushes` (count), `truncate_body` (count), `garbage_body` (count),
+    /// `crash_channels`, `crash_joins` (count), `drop_pushes` (count), `truncate_body` (count), `garbage_body` (count),
     /// `close_sockets` (close code), `end_streams`, `reset` (count), `cut_body` (count), `clear`.
     ///
     /// # Errors
@@ -151,6 +158,11 @@ impl Fault {
         if truthy("crash_channels") == Some(true) {
             faults.push(Fault::CrashChannels);
         }
+        if truthy("crash_joins") == Some(true) {
+            faults.push(Fault::CrashJoins {
+                count: count("crash_joins", 1),
+            });
+        }
         if truthy("drop_pushes") == Some(true) {
             faults.push(Fault::DropPushes {
                 count: count("drop_pushes", 1),
@@ -192,9 +204,10 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let v = serde_json::json!({"drop_connections":true,"stall_heartbeats":false,"delay_ms":5,"garbage_body":2,"drop_pushes":3});
+        let v = serde_json::json!({"drop_connections":true,"stall_heartbeats":false,"delay_ms":5,"garbage_body":2,"drop_pushes":3,"crash_joins":4});
         let f = Fault::from_json(&v).unwrap();
         assert!(f.contains(&Fault::DropPushes { count: 3 }));
+        assert!(f.contains(&Fault::CrashJoins { count: 4 }));
         assert!(f.contains(&Fault::DropConnections));
         assert!(f.contains(&Fault::StallHeartbeats(false)));
         assert!(f.contains(&Fault::Delay(Duration::from_millis(5))));

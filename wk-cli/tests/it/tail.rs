@@ -239,6 +239,57 @@ async fn refusals() {
     assert!(run.failed(1).contains("cannot reach"), "{run:?}");
 }
 
+/// A channel that crashes on every join for a while: one stderr line per crash, rejoins after a
+/// backoff (three crashes, three rejoins, not a storm), and kills flow again after.
+#[tokio::test]
+async fn each_channel_crash_is_one_line_and_the_feed_goes_on() {
+    let server = live_server(20.0).await;
+    let systems = generator_systems();
+    let mut child = command(&["--url", &server.base_url(), "tail", "--systems", &systems])
+        .spawn()
+        .expect("wk starts");
+    let mut out = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let err = child.stderr.take().expect("piped");
+    let said = tokio::spawn(async move {
+        let mut lines = BufReader::new(err).lines();
+        let mut all = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            all.push(line);
+        }
+        all
+    });
+    let mut next_kill = async || {
+        tokio::time::timeout(LIMIT, out.next_line())
+            .await
+            .expect("a kill within the limit")
+            .expect("readable")
+            .expect("a kill line")
+    };
+    next_kill().await;
+    let joins = server.state().joins;
+    server.fault(Fault::CrashJoins { count: 2 });
+    server.fault(Fault::CrashChannels);
+    let st = server
+        .wait_for(LIMIT, |s| s.joins == joins + 3 && s.joined_channels == 1)
+        .await
+        .expect("rejoined after three crashes");
+    assert_eq!(st.channel_crashes, 3);
+    // Kills flow again (live ones; the rejoins' history is already printed).
+    for _ in 0..2 {
+        next_kill().await;
+    }
+    assert_eq!(
+        server.state().joins,
+        joins + 3,
+        "no rejoin beyond the crashes"
+    );
+    child.kill().await.expect("wk stops");
+    let said = said.await.expect("stderr read");
+    let crashes = said.iter().filter(|l| l.contains("rejoining in")).count();
+    assert_eq!(crashes, 3, "{said:#?}");
+    assert!(said.iter().any(|l| l.contains("(rejoin 3)")), "{said:#?}");
+}
+
 /// A server that refuses (403) the upgrade or the SSE request: exit 1 within 5 s, the status said.
 #[tokio::test]
 async fn a_refusing_server_ends_tail_with_its_status() {

@@ -43,9 +43,10 @@ pub enum ConnectionState {
     },
     /// The server answered with an event stream; events flow.
     Connected,
-    /// Waiting before the next attempt.
+    /// Waiting before attempt `attempt`.
     Reconnecting {
-        /// Failed attempts so far.
+        /// The attempt it waits for, numbered as in `Connecting`: 1 after a stable stream
+        /// ended, one more after each failed attempt or short-lived stream.
         attempt: u32,
         /// How long until the next one.
         delay: Duration,

@@ -42,6 +42,8 @@ pub(crate) struct Driver {
     /// The last killmail events that decoded, so the server's copies of them are dropped unread.
     repeats: Repeats,
     reconnect: ReconnectBackoff,
+    /// Attempts since the last stable stream, the one being made included.
+    tries: u32,
     /// The server's `retry:` value, a floor on every later delay.
     server_retry: Option<Duration>,
     last_event_id: String,
@@ -68,6 +70,7 @@ impl Driver {
             dedup: Dedup::new(config.dedup_capacity),
             repeats: Repeats::default(),
             reconnect: ReconnectBackoff::new(config.reconnect.clone(), config.stable_after),
+            tries: 0,
             shared,
             kind,
             filter,
@@ -95,7 +98,8 @@ impl Driver {
         let mut ready = Some(ready);
         let events = self.events.clone();
         loop {
-            let attempt = self.reconnect.attempt() + 1;
+            self.tries += 1;
+            let attempt = self.tries;
             self.state
                 .send_replace(ConnectionState::Connecting { attempt });
             let timeout = self.shared.config.connect_timeout;
@@ -109,13 +113,18 @@ impl Driver {
                     if let Some(ready) = ready.take() {
                         let _ = ready.send(Ok(()));
                     }
-                    self.reconnect.connected(Instant::now().into_std());
+                    let up = Instant::now();
+                    self.reconnect.connected(up.into_std());
                     self.state.send_replace(ConnectionState::Connected);
                     if std::mem::take(&mut self.needs_recovery) {
                         self.start_recovery();
                     }
                     let ended = self.read(body).await;
                     self.reconnect.disconnected(Instant::now().into_std());
+                    // The same rule as the backoff's: a stable stream starts the count over.
+                    if up.elapsed() >= self.shared.config.stable_after {
+                        self.tries = 0;
+                    }
                     if let Ended::Shutdown = ended {
                         break;
                     }
@@ -157,6 +166,7 @@ impl Driver {
                 }
             }
             let delay = self.reconnect.next_delay_at_least(floor);
+            let attempt = self.tries + 1;
             tracing::info!(?delay, attempt, "reconnecting");
             self.state
                 .send_replace(ConnectionState::Reconnecting { attempt, delay });

@@ -401,3 +401,47 @@ fn a_late_timer_does_not_drop_a_connection_that_answered() {
         assert_eq!(server.state().ws_connections, 1);
     });
 }
+
+/// A channel that crashes on every join (the storm seen against Phoenix 1.8): each rejoin waits
+/// its backoff, so six crashes take six delays and six joins, not a hundred; the subscription
+/// survives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_crashes_on_every_join_is_rejoined_after_a_backoff_each_time() {
+    let server = start(Profile::Faithful).await;
+    let client = client(&server)
+        .reconnect_backoff(fixed_backoff(100))
+        .connect()
+        .await
+        .unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    let joins = server.state().joins;
+    server.fault(Fault::CrashJoins { count: 5 });
+    let started = std::time::Instant::now();
+    server.fault(Fault::CrashChannels);
+    let st = server
+        .wait_for(WAIT, |s| s.joins == joins + 6 && s.joined_channels == 1)
+        .await
+        .expect("rejoined after six crashes");
+    // A lower bound on real time: a storm would have made these joins within milliseconds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(6 * 100),
+        "six rejoins in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(st.channel_crashes, 6);
+    assert_eq!(client.stats().joins, joins + 6);
+    let kill = Generator::new(12).killmail_in(JITA);
+    server.inject(kill.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        kill.killmail_id
+    );
+    assert_eq!(
+        server.state().joins,
+        joins + 6,
+        "nothing beyond the crashes"
+    );
+}

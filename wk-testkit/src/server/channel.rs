@@ -324,7 +324,10 @@ impl Cx<'_, '_> {
                     "subscription_id": sub_id,
                 });
                 self.reply(&msg.join_ref, &msg.msg_ref, LOBBY_TOPIC, "ok", &response);
-                if !systems.is_empty() {
+                if self.g.crash_joins > 0 {
+                    self.g.crash_joins -= 1;
+                    self.crash();
+                } else if !systems.is_empty() {
                     self.after.push(After::Preload {
                         join_ref: msg.join_ref.clone(),
                         serial,

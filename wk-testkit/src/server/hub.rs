@@ -170,6 +170,8 @@ pub(crate) struct Inner {
     pub(crate) stall_heartbeats: bool,
     /// Channel pushes still to drop without a reply ([`Fault::DropPushes`]).
     pub(crate) drop_pushes: u32,
+    /// Joins still to crash right after their reply ([`Fault::CrashJoins`]).
+    pub(crate) crash_joins: u32,
     /// Enhanced-stream slots in use (never released where the enhanced stream is broken).
     pub(crate) enhanced_slots: u64,
     pub(crate) started: std::time::Instant,
@@ -257,6 +259,7 @@ impl Shared {
                 faults: HttpFaults::default(),
                 stall_heartbeats: false,
                 drop_pushes: 0,
+                crash_joins: 0,
                 enhanced_slots: 0,
                 started: std::time::Instant::now(),
                 last_ingest: None,
@@ -513,6 +516,7 @@ impl Shared {
             Fault::CutBody { count } => g.faults.cut = count,
             Fault::StallHeartbeats(b) => g.stall_heartbeats = b,
             Fault::DropPushes { count } => g.drop_pushes = count,
+            Fault::CrashJoins { count } => g.crash_joins = count,
             Fault::DropConnections => {
                 drop(g);
                 self.drop_streams.send_modify(|v| *v += 1);
@@ -557,6 +561,7 @@ impl Shared {
                 g.faults = HttpFaults::default();
                 g.stall_heartbeats = false;
                 g.drop_pushes = 0;
+                g.crash_joins = 0;
             }
         }
         drop(g);
@@ -573,6 +578,7 @@ impl Shared {
         g.faults = HttpFaults::default();
         g.stall_heartbeats = false;
         g.drop_pushes = 0;
+        g.crash_joins = 0;
         if !keep_store {
             g.store.clear();
         }

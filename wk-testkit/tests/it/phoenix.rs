@@ -825,3 +825,33 @@ async fn drop_pushes_fault_answers_with_silence_then_recovers() {
         assert_eq!((st.silenced_pushes, st.stale_pushes), (1, 0), "{profile}");
     }
 }
+
+#[tokio::test]
+async fn crash_joins_fault_crashes_each_join_after_its_reply_then_stops() {
+    for profile in Profile::ALL {
+        let s = TestServer::start(profile).await.unwrap();
+        s.fault(wk_testkit::Fault::CrashJoins { count: 2 });
+        let mut ws = Ws::v2(&s).await;
+        for jr in ["1", "2"] {
+            let reply = ws.join(jr, json!({"systems": [JITA]})).await;
+            assert_eq!(reply[4]["status"], "ok", "{profile}: {reply}");
+            let after = ws.sync().await;
+            assert!(
+                after
+                    .iter()
+                    .any(|f| f[0] == jr && f[1] == jr && f[3] == "phx_error"),
+                "{profile}: the join crashes: {after:?}"
+            );
+        }
+        let reply = ws.join("3", json!({"systems": [JITA]})).await;
+        assert_eq!(reply[4]["status"], "ok");
+        let after = ws.sync().await;
+        assert!(
+            !after.iter().any(|f| f[3] == "phx_error"),
+            "{profile}: the third join stays: {after:?}"
+        );
+        let st = s.state();
+        assert_eq!((st.joins, st.channel_crashes), (3, 2), "{profile}");
+        assert_eq!(st.joined_channels, 1, "{profile}");
+    }
+}

@@ -59,9 +59,10 @@ pub enum ConnectionState {
     Connected,
     /// The channel is joined; kills flow.
     Joined,
-    /// The socket was lost or an attempt failed: waiting before attempt `attempt + 1`.
+    /// The socket was lost or an attempt failed: waiting before attempt `attempt`.
     Reconnecting {
-        /// Failed attempts since the backoff last reset.
+        /// The attempt it waits for, numbered as in `Connecting`: 1 after a stable connection
+        /// was lost, one more after each failed attempt or short-lived connection.
         attempt: u32,
         /// How long until the next one.
         delay: Duration,
@@ -370,7 +371,7 @@ impl<T: Token> Session<T> {
         self.link = Link::Down {
             dial_at: now + delay,
         };
-        let attempt = self.tries;
+        let attempt = self.tries + 1;
         tracing::info!(attempt, ?delay, "reconnecting");
         self.state(ConnectionState::Reconnecting { attempt, delay });
     }

@@ -20,6 +20,8 @@ struct Inner {
     #[cfg(feature = "ws")]
     client_id: Option<String>,
     #[cfg(feature = "ws")]
+    application: Option<String>,
+    #[cfg(feature = "ws")]
     ws: tokio::sync::OnceCell<wk_realtime::ws::Client>,
     #[cfg(feature = "sse")]
     sse: wk_realtime::sse::Client,
@@ -63,6 +65,9 @@ impl Client {
                     .http_client(self.inner.http.clone());
                 if let Some(id) = &self.inner.client_id {
                     builder = builder.client_id(id.clone());
+                }
+                if let Some(token) = &self.inner.application {
+                    builder = builder.application(token);
                 }
                 builder.connect().await
             })
@@ -108,6 +113,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     http: Option<wk_http::ClientBuilder>,
     client_id: Option<String>,
+    application: Option<String>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
 }
@@ -131,6 +137,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Names your application in the `User-Agent` of every HTTP request, WebSocket upgrade and
+    /// SSE request: `<token> wk/<version>` (default `wk/<version>`). Upstream feeds ask clients to
+    /// identify themselves; a token such as `my-intel-bot/1.2 (ops@example.org)` lets the
+    /// server's operators reach you.
+    pub fn application(mut self, token: impl Into<String>) -> Self {
+        self.application = Some(token.into());
+        self
+    }
+
     /// A read-through cache for the HTTP client.
     #[cfg(feature = "cache")]
     pub fn cache(mut self, cache: wk_cache::Cache) -> Self {
@@ -151,13 +166,23 @@ impl ClientBuilder {
             Some(cache) => http.cache(cache),
             None => http,
         };
+        let http = match &self.application {
+            Some(token) => http.application(token.clone()),
+            None => http,
+        };
         #[cfg(not(feature = "ws"))]
         let _ = self.client_id;
         let http = http.build()?;
         #[cfg(feature = "sse")]
-        let sse = wk_realtime::sse::Client::builder(base_url.clone())
-            .http_client(http.clone())
-            .build()?;
+        let sse = {
+            let builder =
+                wk_realtime::sse::Client::builder(base_url.clone()).http_client(http.clone());
+            match &self.application {
+                Some(token) => builder.application(token),
+                None => builder,
+            }
+            .build()?
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -168,6 +193,8 @@ impl ClientBuilder {
                 base_url,
                 #[cfg(feature = "ws")]
                 client_id: self.client_id,
+                #[cfg(feature = "ws")]
+                application: self.application,
                 #[cfg(feature = "ws")]
                 ws: tokio::sync::OnceCell::new(),
             }),

@@ -48,7 +48,9 @@ pub use error::Error;
 
 /// The wire model (wk-types).
 pub use wk_types as types;
-pub use wk_types::{CharacterId, Killmail, KillmailId, KillmailRef, KillmailShape, SystemId};
+pub use wk_types::{
+    CharacterId, Killmail, KillmailId, KillmailRef, KillmailShape, SystemId, USER_AGENT,
+};
 
 /// The HTTP client (wk-http).
 #[cfg(feature = "http")]
@@ -69,6 +71,12 @@ pub use wk_realtime::hub;
 /// The webhook receiver (wk-realtime, `webhook` feature).
 #[cfg(feature = "webhook")]
 pub use wk_realtime::webhook;
+
+/// The realtime layer as a whole (wk-realtime): its [`Error`](wk_realtime::Error), the
+/// connection errors by phase ([`ConnectError`](wk_realtime::ConnectError),
+/// [`ConnectPhase`](wk_realtime::ConnectPhase)) and every transport module.
+#[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
+pub use wk_realtime as realtime;
 
 /// What every realtime transport yields, whichever it is.
 #[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]

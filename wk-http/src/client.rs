@@ -40,8 +40,15 @@ struct Inner {
     base: BaseUrl,
     service: Stack,
     timeout: Option<Duration>,
+    user_agent: http::HeaderValue,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
+}
+
+/// The `User-Agent` header for an application token (see [`ClientBuilder::application`]).
+fn user_agent(application: Option<&str>) -> http::HeaderValue {
+    http::HeaderValue::from_str(&wk_types::user_agent(application))
+        .unwrap_or(http::HeaderValue::from_static(wk_types::USER_AGENT))
 }
 
 impl std::fmt::Debug for Client {
@@ -85,6 +92,7 @@ impl Client {
                 base: BaseUrl::parse(base_url).map_err(Error::Build)?,
                 service: BoxCloneSyncService::new(service),
                 timeout: None,
+                user_agent: user_agent(None),
                 #[cfg(feature = "cache")]
                 cache: None,
             }),
@@ -107,6 +115,8 @@ impl Client {
     /// Sends a call and returns the raw response, whatever its status.
     pub(crate) async fn execute(&self, call: &Call) -> Result<Response<Bytes>> {
         let mut req = call.build(&self.inner.base).map_err(Error::Build)?;
+        req.headers_mut()
+            .insert(http::header::USER_AGENT, self.inner.user_agent.clone());
         if let Some(t) = self.inner.timeout
             && !call.timeout_overridden
         {
@@ -182,6 +192,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     pool: PoolConfig,
     extra_roots: Vec<Vec<u8>>,
+    application: Option<String>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
 }
@@ -210,6 +221,7 @@ impl Default for ClientBuilder {
             default_timeout: crate::request::LOCAL_TIMEOUT,
             timeout: None,
             extra_roots: Vec::new(),
+            application: None,
             #[cfg(feature = "cache")]
             cache: None,
             pool: PoolConfig {
@@ -253,6 +265,15 @@ impl ClientBuilder {
     /// wk-testkit's self-signed certificate). Used with the `rustls` feature.
     pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
         self.extra_roots.push(der.into());
+        self
+    }
+
+    /// Names your application in every request's `User-Agent`: `<token> wk/<version>` (default
+    /// `wk/<version>`). Upstream feeds ask clients to identify themselves; a token such as
+    /// `my-killboard/2.0 (ops@example.org)` lets the server's operators reach you. A token that
+    /// is not a valid header value is ignored.
+    pub fn application(mut self, token: impl Into<String>) -> Self {
+        self.application = Some(token.into());
         self
     }
 
@@ -319,6 +340,7 @@ impl ClientBuilder {
                 base,
                 service,
                 timeout: self.timeout,
+                user_agent: user_agent(self.application.as_deref()),
                 #[cfg(feature = "cache")]
                 cache: self.cache,
             }),

@@ -44,6 +44,7 @@ impl Counters {
     }
 
     /// The value of one counter.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))] // SSE streams have one subscription.
     pub(crate) fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }
@@ -102,16 +103,19 @@ impl Delivery {
     }
 
     /// Removes a subscription, returning its filter.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))] // SSE streams have one subscription.
     pub(crate) fn remove(&mut self, id: SubId) -> Option<Filter> {
         self.sinks.remove(&id).map(|s| s.filter)
     }
 
     /// A subscription's filter, to change in place.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))] // SSE streams have one subscription.
     pub(crate) fn filter_mut(&mut self, id: SubId) -> Option<&mut Filter> {
         self.sinks.get_mut(&id).map(|s| &mut s.filter)
     }
 
     /// A subscription's filter.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))] // SSE streams have one subscription.
     pub(crate) fn filter(&self, id: SubId) -> Option<&Filter> {
         self.sinks.get(&id).map(|s| &s.filter)
     }
@@ -217,7 +221,7 @@ impl Delivery {
 
     /// Offers an error to every subscription; the streams go on.
     pub(crate) fn error(&mut self, error: &Error) {
-        tracing::warn!(%error, "server message did not decode");
+        tracing::warn!(%error, "a server message was dropped");
         for sink in self.sinks.values_mut() {
             let _ = offer(&sink.events, &sink.lagged, Err(error.clone()));
         }

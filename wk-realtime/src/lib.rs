@@ -40,7 +40,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod dedup;
-#[cfg(feature = "ws")]
+#[cfg(any(feature = "ws", feature = "sse"))]
 mod delivery;
 mod error;
 mod event;
@@ -58,19 +58,6 @@ mod repeat;
 pub mod sse;
 #[cfg(feature = "webhook")]
 pub mod webhook;
-
-/// The `User-Agent` every request and upgrade carries unless the builder names an application.
-#[cfg(feature = "ws")]
-pub(crate) const USER_AGENT: &str = concat!("wk/", env!("CARGO_PKG_VERSION"));
-
-/// The `User-Agent` for an application `token`, or the default.
-#[cfg(feature = "ws")]
-pub(crate) fn user_agent(token: Option<&str>) -> String {
-    match token.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(token) => format!("{token} {USER_AGENT}"),
-        None => USER_AGENT.to_owned(),
-    }
-}
 
 pub use dedup::Dedup;
 pub use error::{ConnectError, ConnectPhase, Error, Result};

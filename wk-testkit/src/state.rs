@@ -15,6 +15,8 @@ pub struct State {
     pub restarts: u64,
     /// HTTP requests served outside `/_testkit/` (WebSocket upgrades and SSE included).
     pub http_requests: u64,
+    /// Those requests by `User-Agent` (`""` for none), so a test can check what clients send.
+    pub user_agents: BTreeMap<String, u64>,
     /// WebSocket connections open now.
     pub ws_open: u64,
     /// WebSocket connections accepted in total.

@@ -76,3 +76,25 @@ pub use validate::ValidationError;
 
 /// Re-exported so users can name timestamps without adding `jiff` themselves.
 pub use jiff::Timestamp;
+
+/// The `User-Agent` every wk request carries by default: `wk/<version>`.
+pub const USER_AGENT: &str = concat!("wk/", env!("CARGO_PKG_VERSION"));
+
+/// The `User-Agent` for an application `token` (`<token> wk/<version>`), or [`USER_AGENT`] when
+/// the token is absent or blank. Upstream feeds ask clients to identify themselves; every wk
+/// builder takes the token through its `application(..)` method.
+///
+/// ```
+/// assert_eq!(wk_types::user_agent(None), wk_types::USER_AGENT);
+/// assert_eq!(
+///     wk_types::user_agent(Some("intel-bot/1.2")),
+///     format!("intel-bot/1.2 {}", wk_types::USER_AGENT)
+/// );
+/// ```
+#[must_use]
+pub fn user_agent(application: Option<&str>) -> String {
+    match application.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(token) => format!("{token} {USER_AGENT}"),
+        None => USER_AGENT.to_owned(),
+    }
+}

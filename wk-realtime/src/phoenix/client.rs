@@ -262,7 +262,7 @@ impl ClientBuilder {
     /// (default: `wk/<version>`). Upstream feeds ask clients to identify themselves; a token such
     /// as `my-intel-bot/1.2 (ops@example.org)` lets the server's operators reach you.
     pub fn application(mut self, token: impl AsRef<str>) -> Self {
-        self.config.user_agent = crate::user_agent(Some(token.as_ref()));
+        self.config.user_agent = wk_types::user_agent(Some(token.as_ref()));
         self
     }
 

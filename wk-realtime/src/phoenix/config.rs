@@ -61,7 +61,7 @@ impl Default for Config {
             gap_recovery: true,
             recovery_margin: Duration::from_secs(65 * 60),
             recovery_interval: Duration::from_secs(5),
-            user_agent: crate::USER_AGENT.to_owned(),
+            user_agent: wk_types::USER_AGENT.to_owned(),
             http: None,
             tls: None,
             extra_roots: Vec::new(),

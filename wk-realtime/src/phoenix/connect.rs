@@ -64,11 +64,11 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
     };
     let connecting = async {
         let mut request = url.into_client_request()?;
-        if let Ok(agent) = http::HeaderValue::from_str(&config.user_agent) {
-            request
-                .headers_mut()
-                .insert(http::header::USER_AGENT, agent);
-        }
+        let agent = http::HeaderValue::from_str(&config.user_agent)
+            .unwrap_or(http::HeaderValue::from_static(wk_types::USER_AGENT));
+        request
+            .headers_mut()
+            .insert(http::header::USER_AGENT, agent);
         let tcp = TcpStream::connect(address(request.uri())).await?;
         tcp.set_nodelay(true)?;
         tokio_tungstenite::client_async_tls_with_config(

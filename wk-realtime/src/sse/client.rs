@@ -73,6 +73,7 @@ pub(crate) struct Config {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) max_server_delay: Duration,
     pub(crate) retry_refused: Option<Duration>,
+    pub(crate) user_agent: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -111,6 +112,7 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(30),
             max_server_delay: Duration::from_secs(300),
             retry_refused: None,
+            user_agent: wk_types::USER_AGENT.to_owned(),
         }
     }
 }
@@ -403,6 +405,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Names your application in the `User-Agent` of each stream request: `<token> wk/<version>`
+    /// (default: `wk/<version>`). Upstream feeds ask clients to identify themselves.
+    pub fn application(mut self, token: impl AsRef<str>) -> Self {
+        self.config.user_agent = wk_types::user_agent(Some(token.as_ref()));
+        self
+    }
+
     /// The longest wait the server may ask for with `retry:` or `Retry-After` (default 5 min).
     pub fn max_server_delay(mut self, d: Duration) -> Self {
         self.config.max_server_delay = d;
@@ -437,6 +446,7 @@ impl ClientBuilder {
             self.config.tls.clone(),
             &self.config.extra_roots,
             self.config.connect_timeout,
+            &self.config.user_agent,
         )?;
         Ok(Client {
             shared: Arc::new(Shared {

@@ -16,11 +16,11 @@ use wk_types::{Killmail, SystemId, Timestamp};
 
 use super::client::{ConnectionState, Shared, StreamKind};
 use super::parser::{Event, Item, ParseError, Parser};
-use crate::dedup::Dedup;
+use crate::delivery::{Counters, Delivery, Sink};
 use crate::error::{Error, Result};
-use crate::event::{Kill, KillEvent, Origin, Progress};
+use crate::event::{KillEvent, Origin, Progress};
 use crate::filter::Filter;
-use crate::repeat::{Fingerprint, Repeats};
+use crate::repeat::Fingerprint;
 
 /// How a connection ended.
 enum Ended {
@@ -36,11 +36,9 @@ pub(crate) struct Driver {
     filter: Filter,
     uri: Uri,
     events: mpsc::Sender<Result<KillEvent>>,
-    lagged: Arc<AtomicU64>,
     state: watch::Sender<ConnectionState>,
-    dedup: Dedup,
-    /// The last killmail events that decoded, so the server's copies of them are dropped unread.
-    repeats: Repeats,
+    /// The shared delivery path, with this stream's one subscription.
+    delivery: Delivery,
     reconnect: ReconnectBackoff,
     /// Attempts since the last stable stream, the one being made included.
     tries: u32,
@@ -48,7 +46,6 @@ pub(crate) struct Driver {
     server_retry: Option<Duration>,
     last_event_id: String,
     needs_recovery: bool,
-    last_live: Option<Timestamp>,
     lost_at: Option<Timestamp>,
     recovered_tx: mpsc::UnboundedSender<Vec<Killmail>>,
     recovered_rx: mpsc::UnboundedReceiver<Vec<Killmail>>,
@@ -67,8 +64,12 @@ impl Driver {
         let config = &shared.config;
         let (recovered_tx, recovered_rx) = mpsc::unbounded_channel();
         Self {
-            dedup: Dedup::new(config.dedup_capacity),
-            repeats: Repeats::default(),
+            delivery: {
+                let mut delivery =
+                    Delivery::new(config.dedup_capacity, Arc::new(Counters::default()));
+                delivery.add(0, Sink::new(filter.clone(), events.clone(), lagged));
+                delivery
+            },
             reconnect: ReconnectBackoff::new(config.reconnect.clone(), config.stable_after),
             tries: 0,
             shared,
@@ -76,12 +77,10 @@ impl Driver {
             filter,
             uri,
             events,
-            lagged,
             state,
             server_retry: None,
             last_event_id: String::new(),
             needs_recovery: false,
-            last_live: None,
             lost_at: None,
             recovered_tx,
             recovered_rx,
@@ -157,10 +156,7 @@ impl Driver {
                         tracing::error!(attempt, error = %chain, "the server refused the stream; retrying after the long delay set with `retry_refused`");
                     } else {
                         tracing::error!(attempt, error = %chain, "the server refused the stream for good; it ends");
-                        tokio::select! {
-                            _ = events.send(Err(Error::Connect(error))) => {}
-                            () = events.closed() => {}
-                        }
+                        self.delivery.end(&Error::Connect(error));
                         break;
                     }
                 }
@@ -193,7 +189,7 @@ impl Driver {
     async fn read(&mut self, mut body: Incoming) -> Ended {
         let config = &self.shared.config;
         let mut parser = Parser::new(config.max_event_size);
-        self.repeats.clear();
+        self.delivery.new_connection();
         let idle = 2 * match self.kind {
             StreamKind::Basic => config.ping_interval,
             StreamKind::Enhanced { .. } => config.heartbeat_interval,
@@ -211,7 +207,7 @@ impl Driver {
                         while let Some(item) = parser.next_item() {
                             self.on_item(item);
                             // Per event, not per chunk: one chunk can hold dozens.
-                            crate::queue::pace(crate::queue::filling(&self.events)).await;
+                            crate::queue::pace(self.delivery.take_give_way()).await;
                         }
                         if !parser.last_event_id().is_empty() {
                             parser.last_event_id().clone_into(&mut self.last_event_id);
@@ -259,14 +255,14 @@ impl Driver {
             StreamKind::Enhanced { .. } => event.event() == "killmail",
         };
         let fingerprint = killmail.then(|| Fingerprint::of_data(event.data()));
-        if fingerprint.is_some_and(|f| self.repeats.seen(f).is_some()) {
+        if self.delivery.repeat(fingerprint) {
             return;
         }
         match self.kind {
             StreamKind::Basic if killmail => match wk_types::decode::killmail(event.data()) {
                 Ok(km) => {
-                    self.remember(fingerprint);
-                    self.deliver(km, Origin::Live);
+                    self.delivery.remember(fingerprint, 1);
+                    self.delivery.kill(km, None, Origin::Live);
                 }
                 Err(e) => self.offer(Err(Error::Decode(e))),
             },
@@ -275,7 +271,7 @@ impl Driver {
                 match EnhancedEvent::decode(event.event(), event.data()) {
                     Ok(decoded) => {
                         if let EnhancedEvent::Killmail(_) = decoded {
-                            self.remember(fingerprint);
+                            self.delivery.remember(fingerprint, 1);
                         }
                         self.on_enhanced(decoded);
                     }
@@ -285,20 +281,11 @@ impl Driver {
         }
     }
 
-    /// Remembers a killmail event that decoded.
-    fn remember(&mut self, fingerprint: Option<Fingerprint>) {
-        if let Some(f) = fingerprint {
-            self.repeats.remember(f, 1);
-        }
-    }
-
     fn on_enhanced(&mut self, event: EnhancedEvent) {
         match event {
             EnhancedEvent::Connected(c) => tracing::debug!(filters = ?c.filters, "connected"),
             EnhancedEvent::Batch(batch) => {
-                for km in batch.kills {
-                    self.deliver(km, Origin::History);
-                }
+                self.delivery.kills(batch.kills, None, Origin::History);
                 self.offer(Ok(KillEvent::Progress(Progress::Batch {
                     batch: batch.batch_number,
                     total: batch.total_batches,
@@ -309,7 +296,7 @@ impl Driver {
                     total: t.total_historical,
                 })));
             }
-            EnhancedEvent::Killmail(km) => self.deliver(*km, Origin::Live),
+            EnhancedEvent::Killmail(km) => self.delivery.kill(*km, None, Origin::Live),
             EnhancedEvent::Heartbeat(_) => {}
             EnhancedEvent::Error(e) => {
                 let payload = serde_json::to_value(&e).unwrap_or(serde_json::Value::Null);
@@ -334,22 +321,7 @@ impl Driver {
 
     fn on_recovered(&mut self, kills: Vec<Killmail>) {
         tracing::debug!(count = kills.len(), "gap recovery fetched kills");
-        for km in kills {
-            self.deliver(km, Origin::Recovered);
-        }
-    }
-
-    /// Applies the client-side filter, then de-duplicates, then queues.
-    fn deliver(&mut self, km: Killmail, origin: Origin) {
-        if !self.filter.matches(&km, None) || !self.dedup.insert(km.killmail_id) {
-            return;
-        }
-        if origin == Origin::Live
-            && let Some(t) = km.kill_time
-        {
-            self.last_live = Some(self.last_live.map_or(t, |l| l.max(t)));
-        }
-        self.offer(Ok(KillEvent::Kill(Kill::new(Arc::new(km), origin))));
+        self.delivery.kills(kills, None, Origin::Recovered);
     }
 
     fn start_recovery(&mut self) {
@@ -360,7 +332,7 @@ impl Driver {
             return;
         }
         let systems: Vec<SystemId> = self.filter.system_ids().collect();
-        let anchor = match (self.last_live, self.lost_at.take()) {
+        let anchor = match (self.delivery.last_live(), self.lost_at.take()) {
             (Some(seen), _) => seen,
             (None, Some(lost)) => lost,
             (None, None) => return,
@@ -369,9 +341,12 @@ impl Driver {
         crate::recovery::spawn(http, systems, cutoff, self.recovered_tx.clone());
     }
 
-    /// Offers an item without ever waiting: a full queue counts as lag, reported in order before
-    /// the next item that fits, or by the stream itself once the consumer has drained its queue.
+    /// Offers an event or an error to the stream without ever waiting: a full queue counts as
+    /// lag, reported in order before the next item that fits.
     fn offer(&mut self, item: Result<KillEvent>) {
-        let _ = crate::queue::offer(&self.events, &self.lagged, item);
+        match item {
+            Ok(event) => self.delivery.route(|_| true, &event),
+            Err(error) => self.delivery.error(&error),
+        }
     }
 }

@@ -37,6 +37,7 @@ fn client_config(
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
     client: HyperClient<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    user_agent: http::HeaderValue,
 }
 
 impl Transport {
@@ -44,6 +45,7 @@ impl Transport {
         tls: Option<Arc<rustls::ClientConfig>>,
         extra_roots: &[Vec<u8>],
         connect_timeout: Duration,
+        user_agent: &str,
     ) -> Result<Self, Error> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(connect_timeout));
@@ -63,7 +65,9 @@ impl Transport {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(https);
-        Ok(Self { client })
+        let user_agent = http::HeaderValue::from_str(user_agent)
+            .unwrap_or(http::HeaderValue::from_static(wk_types::USER_AGENT));
+        Ok(Self { client, user_agent })
     }
 
     /// Sends the GET and waits (at most `timeout`) for the response head. A `200` with an
@@ -77,7 +81,8 @@ impl Transport {
     ) -> Result<Incoming, ConnectError> {
         let mut req = Request::get(uri.clone())
             .header(header::ACCEPT, "text/event-stream")
-            .header(header::CACHE_CONTROL, "no-cache");
+            .header(header::CACHE_CONTROL, "no-cache")
+            .header(header::USER_AGENT, self.user_agent.clone());
         if !last_event_id.is_empty() {
             req = req.header("last-event-id", last_event_id);
         }

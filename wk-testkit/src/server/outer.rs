@@ -107,7 +107,15 @@ pub(super) async fn outer(
     let mut resp = if path.starts_with("/_testkit/") {
         router.oneshot(req).await.unwrap_or_else(|e| match e {})
     } else {
-        shared.count(|c| c.http_requests += 1);
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        shared.count(|c| {
+            c.http_requests += 1;
+            *c.user_agents.entry(agent).or_default() += 1;
+        });
         // Counted before any fault; a scripted answer replaces the server, faults included.
         if let Some(answer) = expectations.record(req.method(), &path) {
             let mut resp = scripted(&answer);

@@ -62,7 +62,7 @@ impl Client {
             .ws
             .get_or_try_init(|| async {
                 let mut builder = wk_realtime::ws::Client::builder(self.inner.base_url.clone())
-                    .http_client(self.inner.http.clone());
+                    .backfill(self.inner.http.clone());
                 if let Some(id) = &self.inner.client_id {
                     builder = builder.client_id(id.clone());
                 }
@@ -176,7 +176,7 @@ impl ClientBuilder {
         #[cfg(feature = "sse")]
         let sse = {
             let builder =
-                wk_realtime::sse::Client::builder(base_url.clone()).http_client(http.clone());
+                wk_realtime::sse::Client::builder(base_url.clone()).backfill(http.clone());
             match &self.application {
                 Some(token) => builder.application(token),
                 None => builder,

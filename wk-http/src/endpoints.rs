@@ -450,3 +450,16 @@ impl IntoFuture for CachedKills {
         Box::pin(self.send())
     }
 }
+
+/// Gap recovery for the realtime clients: `GET /api/v1/kills/cached/{system_id}` (through the
+/// cache, when one is configured), so `wk-realtime` needs no HTTP stack of its own.
+impl wk_types::Backfill for Client {
+    fn system_kills(&self, system: SystemId) -> wk_types::BackfillFuture<'_> {
+        Box::pin(async move {
+            self.cached_kills(system)
+                .await
+                .map(|list| list.kills)
+                .map_err(Into::into)
+        })
+    }
+}

@@ -51,7 +51,7 @@ pub mod phoenix;
 #[cfg(any(feature = "ws", feature = "sse", feature = "hub", feature = "webhook"))]
 mod queue;
 #[cfg(any(feature = "ws", feature = "sse"))]
-pub mod recovery;
+mod recovery;
 #[cfg(any(feature = "ws", feature = "sse"))]
 mod repeat;
 #[cfg(feature = "sse")]

@@ -4,24 +4,25 @@
 //! The caller de-duplicates: with its window of delivered ids, every kill reaches a user once.
 //! Character-only subscriptions cannot be recovered: the server has no per-character endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use wk_types::{Killmail, SystemId, Timestamp};
+use wk_types::{Backfill, Killmail, SystemId, Timestamp};
 
 /// The oldest `kill_time` worth recovering: `anchor - margin`.
 #[must_use]
-pub fn cutoff(anchor: Timestamp, margin: Duration) -> Timestamp {
+pub(crate) fn cutoff(anchor: Timestamp, margin: Duration) -> Timestamp {
     jiff::SignedDuration::try_from(margin)
         .ok()
         .and_then(|m| anchor.checked_sub(m).ok())
         .unwrap_or(anchor)
 }
 
-/// Fetches `GET /kills/cached/{system}` for each system in the background and sends every kill
-/// with `kill_time >= cutoff`, one batch per system, on `tx`. Failures are logged and skipped.
-pub fn spawn(
-    http: wk_http::Client,
+/// Asks `backfill` for each system in the background and sends every kill with
+/// `kill_time >= cutoff`, one batch per system, on `tx`. Failures are logged and skipped.
+pub(crate) fn spawn(
+    backfill: Arc<dyn Backfill>,
     systems: Vec<SystemId>,
     cutoff: Timestamp,
     tx: mpsc::UnboundedSender<Vec<Killmail>>,
@@ -31,10 +32,9 @@ pub fn spawn(
     }
     tokio::spawn(async move {
         for system in systems {
-            match http.cached_kills(system).await {
-                Ok(list) => {
-                    let fresh: Vec<Killmail> = list
-                        .kills
+            match backfill.system_kills(system).await {
+                Ok(kills) => {
+                    let fresh: Vec<Killmail> = kills
                         .into_iter()
                         .filter(|k| k.kill_time.is_some_and(|t| t >= cutoff))
                         .collect();
@@ -42,7 +42,11 @@ pub fn spawn(
                         return;
                     }
                 }
-                Err(e) => tracing::warn!(%system, error = %e, "gap recovery failed for a system"),
+                Err(e) => tracing::warn!(
+                    %system,
+                    error = %crate::error::Chain(&*e),
+                    "gap recovery failed for a system"
+                ),
             }
         }
     });

@@ -44,6 +44,7 @@
 #[macro_use]
 mod macros;
 
+mod backfill;
 mod de;
 pub mod decode;
 mod error;
@@ -59,6 +60,7 @@ pub mod sse;
 pub mod validate;
 pub mod webhook;
 
+pub use backfill::{Backfill, BackfillError, BackfillFuture};
 pub use error::{
     ApiError, DecodeError, ErrorBody, ErrorCode, ErrorType, FallbackError, ForbiddenError,
     StructuredError, StructuredErrorDetail, SubscriptionError, SubscriptionErrorDetail,

@@ -262,7 +262,7 @@ impl ClientBuilder {
     /// (default: `wk/<version>`). Upstream feeds ask clients to identify themselves; a token such
     /// as `my-intel-bot/1.2 (ops@example.org)` lets the server's operators reach you.
     pub fn application(mut self, token: impl AsRef<str>) -> Self {
-        self.config.user_agent = wk_types::user_agent(Some(token.as_ref()));
+        self.config.application = Some(token.as_ref().to_owned());
         self
     }
 
@@ -274,9 +274,20 @@ impl ClientBuilder {
         self
     }
 
-    /// The HTTP client gap recovery uses (default: one for the same server).
+    /// Where gap recovery gets the kills missed while the connection or channel was away:
+    /// any [`Backfill`](wk_types::Backfill), usually a `wk_http::Client` for the same server.
+    /// With the `http` feature the default is such a client; without it, and without a
+    /// backfill, gaps are not recovered.
+    pub fn backfill(mut self, backfill: impl wk_types::Backfill) -> Self {
+        self.config.backfill = Some(Arc::new(backfill));
+        self
+    }
+
+    /// The HTTP client gap recovery uses (default: one for the same server); the same as
+    /// [`backfill`](Self::backfill) with it.
+    #[cfg(feature = "http")]
     pub fn http_client(mut self, http: wk_http::Client) -> Self {
-        self.config.http = Some(http);
+        self.config.backfill = Some(Arc::new(http));
         self
     }
 
@@ -302,14 +313,20 @@ impl ClientBuilder {
     ///
     /// # Cancel safety
     /// Dropping the future closes the connection.
+    #[cfg_attr(not(feature = "http"), allow(unused_mut))]
     pub async fn connect(mut self) -> Result<Client> {
         let socket = url::socket_url(&self.url, self.client_id.as_deref())?;
-        if self.config.gap_recovery && self.config.http.is_none() {
+        #[cfg(feature = "http")]
+        if self.config.gap_recovery && self.config.backfill.is_none() {
             let base = url::http_base(&socket)?;
-            self.config.http = Some(
-                wk_http::Client::new(&base)
-                    .map_err(|_| Error::Url(wk_types::redact::url(&base)))?,
-            );
+            let http = wk_http::Client::builder().base_url(&base);
+            let http = match &self.config.application {
+                Some(token) => http.application(token.clone()),
+                None => http,
+            }
+            .build()
+            .map_err(|_| Error::Url(wk_types::redact::url(&base)))?;
+            self.config.backfill = Some(Arc::new(http));
         }
         let config = Arc::new(self.config);
         let (commands, rx) = mpsc::unbounded_channel();

@@ -64,8 +64,9 @@ pub(crate) async fn connect(url: &str, config: &Config) -> Result<Socket, Error>
     };
     let connecting = async {
         let mut request = url.into_client_request()?;
-        let agent = http::HeaderValue::from_str(&config.user_agent)
-            .unwrap_or(http::HeaderValue::from_static(wk_types::USER_AGENT));
+        let agent =
+            http::HeaderValue::from_str(&wk_types::user_agent(config.application.as_deref()))
+                .unwrap_or(http::HeaderValue::from_static(wk_types::USER_AGENT));
         request
             .headers_mut()
             .insert(http::header::USER_AGENT, agent);

@@ -437,7 +437,7 @@ impl Driver {
     /// Fetches what the server holds for `systems`, newer than the last live kill seen (or, when
     /// none was, than the moment the channel was lost), minus the margin.
     fn recover(&mut self, systems: Vec<wk_types::SystemId>, lost_at: Instant) {
-        let Some(http) = self.config.http.clone() else {
+        let Some(backfill) = self.config.backfill.clone() else {
             return;
         };
         let anchor = self.delivery.last_live().unwrap_or_else(|| {
@@ -448,7 +448,7 @@ impl Driver {
                 .unwrap_or_else(|_| Timestamp::now())
         });
         let cutoff = crate::recovery::cutoff(anchor, self.config.recovery_margin);
-        crate::recovery::spawn(http, systems, cutoff, self.recovered_tx.clone());
+        crate::recovery::spawn(backfill, systems, cutoff, self.recovered_tx.clone());
     }
 }
 

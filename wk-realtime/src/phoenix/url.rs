@@ -42,6 +42,7 @@ pub(crate) fn socket_url(base: &str, client_id: Option<&str>) -> Result<String, 
 }
 
 /// The HTTP base URL of the same server, for gap recovery: `ws://h/socket/websocket` → `http://h`.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // The default gap-recovery client.
 pub(crate) fn http_base(socket_url: &str) -> Result<String, Error> {
     let bad = || Error::Url(wk_types::redact::url(socket_url));
     let uri: http::Uri = socket_url.parse().map_err(|_| bad())?;

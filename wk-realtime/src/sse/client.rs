@@ -65,7 +65,7 @@ pub(crate) struct Config {
     pub(crate) dedup_capacity: usize,
     pub(crate) gap_recovery: bool,
     pub(crate) recovery_margin: Duration,
-    pub(crate) http: Option<wk_http::Client>,
+    pub(crate) backfill: Option<Arc<dyn wk_types::Backfill>>,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
     pub(crate) max_event_size: usize,
@@ -73,7 +73,8 @@ pub(crate) struct Config {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) max_server_delay: Duration,
     pub(crate) retry_refused: Option<Duration>,
-    pub(crate) user_agent: String,
+    /// The application token of the `User-Agent` (`<token> wk/<version>`).
+    pub(crate) application: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -104,7 +105,7 @@ impl Default for Config {
             dedup_capacity: 65_536,
             gap_recovery: true,
             recovery_margin: Duration::from_secs(65 * 60),
-            http: None,
+            backfill: None,
             tls: None,
             extra_roots: Vec::new(),
             max_event_size: 16 << 20,
@@ -112,7 +113,7 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(30),
             max_server_delay: Duration::from_secs(300),
             retry_refused: None,
-            user_agent: wk_types::USER_AGENT.to_owned(),
+            application: None,
         }
     }
 }
@@ -361,9 +362,20 @@ impl ClientBuilder {
         self
     }
 
-    /// The HTTP client gap recovery uses (default: one for the same server).
+    /// Where gap recovery gets the kills missed while the connection or channel was away:
+    /// any [`Backfill`](wk_types::Backfill), usually a `wk_http::Client` for the same server.
+    /// With the `http` feature the default is such a client; without it, and without a
+    /// backfill, gaps are not recovered.
+    pub fn backfill(mut self, backfill: impl wk_types::Backfill) -> Self {
+        self.config.backfill = Some(Arc::new(backfill));
+        self
+    }
+
+    /// The HTTP client gap recovery uses (default: one for the same server); the same as
+    /// [`backfill`](Self::backfill) with it.
+    #[cfg(feature = "http")]
     pub fn http_client(mut self, http: wk_http::Client) -> Self {
-        self.config.http = Some(http);
+        self.config.backfill = Some(Arc::new(http));
         self
     }
 
@@ -408,7 +420,7 @@ impl ClientBuilder {
     /// Names your application in the `User-Agent` of each stream request: `<token> wk/<version>`
     /// (default: `wk/<version>`). Upstream feeds ask clients to identify themselves.
     pub fn application(mut self, token: impl AsRef<str>) -> Self {
-        self.config.user_agent = wk_types::user_agent(Some(token.as_ref()));
+        self.config.application = Some(token.as_ref().to_owned());
         self
     }
 
@@ -423,13 +435,15 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::Url`] when the base URL is not `http`/`https`; [`Error::Connect`] when the TLS
     /// setup fails.
+    #[cfg_attr(not(feature = "http"), allow(unused_mut))]
     pub fn build(mut self) -> Result<Client> {
         let base = self.base.trim_end_matches('/').to_owned();
         let scheme_ok = base.starts_with("http://") || base.starts_with("https://");
         if !scheme_ok || base.parse::<Uri>().is_err() || wk_types::redact::has_userinfo(&base) {
             return Err(Error::Url(wk_types::redact::url(&self.base)));
         }
-        if self.config.gap_recovery && self.config.http.is_none() {
+        #[cfg(feature = "http")]
+        if self.config.gap_recovery && self.config.backfill.is_none() {
             let http = self
                 .config
                 .extra_roots
@@ -437,16 +451,19 @@ impl ClientBuilder {
                 .fold(wk_http::Client::builder().base_url(&base), |b, der| {
                     b.add_root_certificate(der.clone())
                 });
-            self.config.http = Some(
-                http.build()
-                    .map_err(|_| Error::Url(wk_types::redact::url(&base)))?,
-            );
+            let http = match &self.config.application {
+                Some(token) => http.application(token.clone()),
+                None => http,
+            }
+            .build()
+            .map_err(|_| Error::Url(wk_types::redact::url(&base)))?;
+            self.config.backfill = Some(Arc::new(http));
         }
         let transport = Transport::new(
             self.config.tls.clone(),
             &self.config.extra_roots,
             self.config.connect_timeout,
-            &self.config.user_agent,
+            &wk_types::user_agent(self.config.application.as_deref()),
         )?;
         Ok(Client {
             shared: Arc::new(Shared {

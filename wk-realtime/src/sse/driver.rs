@@ -325,7 +325,7 @@ impl Driver {
     }
 
     fn start_recovery(&mut self) {
-        let Some(http) = self.shared.config.http.clone() else {
+        let Some(backfill) = self.shared.config.backfill.clone() else {
             return;
         };
         if self.filter.is_everything() {
@@ -338,7 +338,7 @@ impl Driver {
             (None, None) => return,
         };
         let cutoff = crate::recovery::cutoff(anchor, self.shared.config.recovery_margin);
-        crate::recovery::spawn(http, systems, cutoff, self.recovered_tx.clone());
+        crate::recovery::spawn(backfill, systems, cutoff, self.recovered_tx.clone());
     }
 
     /// Offers an event or an error to the stream without ever waiting: a full queue counts as

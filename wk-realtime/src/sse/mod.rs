@@ -14,8 +14,8 @@
 //!   jittered backoff that only resets after a stable connection, never in a hot loop; a watchdog
 //!   replaces a connection that stays silent for twice the heartbeat (or keep-alive) interval;
 //! - reconnects honour the server's `retry:` value and `Retry-After` as a floor, and after a
-//!   reconnect **gap recovery** fetches `/kills/cached` for the filter's systems, as the WebSocket
-//!   client does ([`crate::recovery`]);
+//!   reconnect **gap recovery** asks the [`Backfill`](wk_types::Backfill) (by default
+//!   `/kills/cached` through wk-http) for the filter's systems, as the WebSocket client does;
 //! - a slow consumer never blocks the connection: its bounded queue overflows into
 //!   [`KillEvent::Lagged`](crate::KillEvent::Lagged).
 //!

@@ -445,3 +445,47 @@ async fn a_channel_that_crashes_on_every_join_is_rejoined_after_a_backoff_each_t
         "nothing beyond the crashes"
     );
 }
+
+/// Gap recovery asks whatever `Backfill` the builder was given: here kills of the application's
+/// own, which arrive as recovered after a lost connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gap_recovery_asks_the_backfill_it_was_given() {
+    struct Stored {
+        kills: Vec<wk_types::Killmail>,
+        asked: std::sync::Mutex<Vec<SystemId>>,
+    }
+    impl wk_types::Backfill for Stored {
+        fn system_kills(&self, system: SystemId) -> wk_types::BackfillFuture<'_> {
+            self.asked.lock().unwrap().push(system);
+            let kills = self.kills.clone();
+            Box::pin(async move { Ok(kills) })
+        }
+    }
+    let server = start(Profile::Faithful).await;
+    let mut g = Generator::new(31);
+    let live = g.killmail_in(JITA);
+    let missed = g.killmail_in(JITA);
+    let store = Arc::new(Stored {
+        kills: vec![missed.clone()],
+        asked: std::sync::Mutex::new(Vec::new()),
+    });
+    let client = client(&server)
+        .backfill(store.clone())
+        .connect()
+        .await
+        .unwrap();
+    let mut sub = client
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    server.inject(live.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        live.killmail_id
+    );
+    server.fault(Fault::DropConnections);
+    let kill = next_kill(&mut sub).await;
+    assert_eq!(kill.killmail.killmail_id, missed.killmail_id);
+    assert_eq!(kill.origin, Origin::Recovered);
+    assert_eq!(store.asked.lock().unwrap().as_slice(), [JITA]);
+}

@@ -148,6 +148,11 @@ impl Delivery {
         self.last_live
     }
 
+    /// Whether a queue filled since the last [`take_give_way`](Self::take_give_way).
+    pub(crate) fn gives_way(&self) -> bool {
+        self.give_way
+    }
+
     /// Whether a queue filled since the last call: the transport should give way to consumers.
     pub(crate) fn take_give_way(&mut self) -> bool {
         std::mem::take(&mut self.give_way)

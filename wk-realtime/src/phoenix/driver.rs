@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -25,6 +25,9 @@ use crate::repeat::Fingerprint;
 /// Most frames read without waiting before a due timer is handled: enough for the replies a late
 /// timer could be waiting on, few enough that a flood cannot hold timers off.
 const READY_FRAMES: usize = 256;
+
+/// Most frames read in one burst, without waiting, before timers and writes get their turn.
+const BURST_FRAMES: usize = 64;
 
 /// Messages from handles to the task.
 #[derive(Debug)]
@@ -72,6 +75,43 @@ impl Token for Reply {
 /// The clock the session reads: tokio's, so paused test time drives it.
 fn now() -> Instant {
     tokio::time::Instant::now().into_std()
+}
+
+/// The session's next deadline as one tokio timer, re-armed only when the deadline moves (arming
+/// a fresh timer for every frame would cost more than the frame's routing).
+struct Timer {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    at: Option<Instant>,
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            at: None,
+        }
+    }
+}
+
+impl Timer {
+    fn set(&mut self, at: Option<Instant>) {
+        if at != self.at {
+            self.at = at;
+            if let Some(at) = at {
+                self.sleep
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(at));
+            }
+        }
+    }
+
+    /// Fires at the deadline; never without one.
+    async fn wait(&mut self) {
+        match self.at {
+            Some(_) => self.sleep.as_mut().await,
+            None => std::future::pending().await,
+        }
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -177,6 +217,7 @@ impl Driver {
     async fn connection(&mut self, ws: super::connect::Socket) {
         let (mut sink, mut stream) = ws.split();
         self.delivery.new_connection();
+        let mut timer = Timer::default();
         loop {
             self.handle_events();
             if self.session.is_closed() {
@@ -186,10 +227,12 @@ impl Driver {
             if flush(&mut self.session, &mut sink).await.is_err() || self.session.is_dead() {
                 break;
             }
-            let deadline = self.session.poll_timeout();
+            timer.set(self.session.poll_timeout());
             tokio::select! {
                 msg = stream.next() => {
-                    if !self.on_message(msg) {
+                    // A burst: what has already arrived is read before going round the loop
+                    // again, so the select, the timer and the flush are paid once per burst.
+                    if !self.on_message(msg) || !self.read_burst(&mut stream) {
                         break;
                     }
                     crate::queue::pace(self.delivery.take_give_way()).await;
@@ -199,7 +242,7 @@ impl Driver {
                     None => self.session.shutdown(),
                 },
                 Some(kills) = self.recovered_rx.recv() => self.on_recovered(kills),
-                () = sleep_until(deadline) => {
+                () = timer.wait() => {
                     // The timer may fire late (a busy runtime) and `select!` may pick it over a
                     // socket that is already readable: read what has arrived first, so a heartbeat
                     // or join reply sitting in the buffer is not taken for a missing one.
@@ -230,6 +273,31 @@ impl Driver {
                 return false;
             }
             None => return false,
+        }
+        true
+    }
+
+    /// Handles the frames that arrived already, up to [`BURST_FRAMES`], stopping early when a
+    /// subscription's queue fills (its consumer gets its turn) or the session has frames to
+    /// send; `false` when the connection is over.
+    fn read_burst<S>(&mut self, stream: &mut S) -> bool
+    where
+        S: futures_util::Stream<
+                Item = std::result::Result<Message, tokio_tungstenite::tungstenite::Error>,
+            > + Unpin,
+    {
+        for _ in 0..BURST_FRAMES {
+            self.handle_events();
+            if self.delivery.gives_way() || self.session.has_transmit() || self.session.is_closed()
+            {
+                return true;
+            }
+            let Some(msg) = stream.next().now_or_never() else {
+                return true;
+            };
+            if !self.on_message(msg) {
+                return false;
+            }
         }
         true
     }

@@ -582,6 +582,11 @@ impl<T: Token> Session<T> {
         self.transmit.pop_front()
     }
 
+    /// Whether frames wait to be written.
+    pub(crate) fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
     /// The next event.
     pub(crate) fn poll_event(&mut self) -> Option<Event<T>> {
         self.events.pop_front()

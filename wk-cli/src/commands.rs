@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use wk::http::Client;
 use wk::types::http::{KillmailLookup, ServiceStatus, StatusProcessing, Subscription};
-use wk_types::{CharacterId, KillmailId, SystemId};
+use wk::types::{CharacterId, KillmailId, SystemId};
 
 use crate::cli::{Format, KillsCommand, SubscriptionsCommand};
 use crate::error::Failure;
@@ -357,7 +357,7 @@ fn status_fields(st: &ServiceStatus) -> Vec<(&'static str, String)> {
 }
 
 /// Says on stderr how to see more than a zKillboard reference.
-fn references_hint(kills: &[wk_types::Killmail]) {
+fn references_hint(kills: &[wk::types::Killmail]) {
     if !kills.is_empty() && render::all_references(kills) {
         eprintln!("wk: these are zKillboard references; `wk killmail ID` shows a full killmail");
     }
@@ -405,7 +405,7 @@ fn sys(id: i64) -> String {
     render::system_label(SystemId::new(id), None)
 }
 
-fn opt_time(ts: Option<wk_types::Timestamp>) -> String {
+fn opt_time(ts: Option<wk::types::Timestamp>) -> String {
     ts.map_or_else(dash, render::date_time)
 }
 
@@ -426,7 +426,7 @@ mod tests {
     use super::*;
 
     fn fields(body: &str) -> Vec<(&'static str, String)> {
-        status_fields(&wk_types::decode::from_str(body).unwrap())
+        status_fields(&wk::types::decode::from_str(body).unwrap())
     }
 
     fn field(fields: &[(&'static str, String)], key: &str) -> String {

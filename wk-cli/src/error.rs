@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use wk_types::ValidationError;
+use wk::types::ValidationError;
 
 /// A failed command: a one-line message for stderr and the exit code.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,12 +71,12 @@ impl Failure {
             wk::Error::Http(h) => Self::http(h, url),
             wk::Error::Invalid(v) => Self::invalid(v),
             wk::Error::Realtime(r) => match r {
-                wk_realtime::Error::Invalid(v) => Self::invalid(v),
-                wk_realtime::Error::Url(_) => Self::Usage(chain(r)),
-                wk_realtime::Error::Connect(c) if c.status().is_some() => {
+                wk::realtime::Error::Invalid(v) => Self::invalid(v),
+                wk::realtime::Error::Url(_) => Self::Usage(chain(r)),
+                wk::realtime::Error::Connect(c) if c.status().is_some() => {
                     Self::Server(format!("{url}: {}", chain(r)))
                 }
-                wk_realtime::Error::Connect(_) => {
+                wk::realtime::Error::Connect(_) => {
                     Self::Server(format!("cannot reach {url}: {}", chain(r)))
                 }
                 _ => Self::Server(format!("{url}: {}", chain(r))),

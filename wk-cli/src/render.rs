@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use wk_types::{Killmail, KillmailShape, SystemId, Timestamp};
+use wk::types::{Killmail, KillmailShape, SystemId, Timestamp};
 
 /// The name of a system this tool knows (the testkit generator's systems are real EVE systems).
 pub(crate) fn system_name(id: SystemId) -> Option<&'static str> {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use futures_util::{Stream, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
+use wk::realtime::{Dedup, Progress};
 use wk::testkit::{Profile, TestServer};
+use wk::types::{CharacterId, SystemId};
 use wk::{Filter, KillEvent, Origin};
-use wk_realtime::{Dedup, Progress};
-use wk_types::{CharacterId, SystemId};
 
 use crate::cli::{Format, TailArgs, Transport};
 use crate::error::{Failure, chain};
@@ -344,12 +344,12 @@ mod tests {
 
     use super::*;
 
-    fn kill(km: &wk_types::Killmail, origin: Origin) -> Result<KillEvent, wk_realtime::Error> {
+    fn kill(km: &wk::types::Killmail, origin: Origin) -> Result<KillEvent, wk::realtime::Error> {
         Ok(KillEvent::Kill(Kill::new(Arc::new(km.clone()), origin)))
     }
 
     async fn run(
-        events: Vec<Result<KillEvent, wk_realtime::Error>>,
+        events: Vec<Result<KillEvent, wk::realtime::Error>>,
         opts: Options,
     ) -> (Result<(), Failure>, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -395,7 +395,7 @@ mod tests {
         let ids: Vec<i64> = out
             .lines()
             .map(|l| {
-                serde_json::from_str::<wk_types::Killmail>(l)
+                serde_json::from_str::<wk::types::Killmail>(l)
                     .expect("a killmail per line")
                     .killmail_id
                     .get()
@@ -432,7 +432,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_loss_is_said_once_then_each_attempt_and_each_crash() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<KillEvent, wk_realtime::Error>>(1);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<KillEvent, wk::realtime::Error>>(1);
         let secs = Duration::from_secs;
         let said = vec![
             Notice::Disconnected {
@@ -499,7 +499,7 @@ mod tests {
         let mut g = Generator::new(13);
         let a = g.killmail();
         let (r, _, _) = run(
-            vec![kill(&a, Origin::Live), Err(wk_realtime::Error::Closed)],
+            vec![kill(&a, Origin::Live), Err(wk::realtime::Error::Closed)],
             opts(Format::Pretty, None, None),
         )
         .await;
@@ -509,7 +509,7 @@ mod tests {
         );
         // An error the stream got past is only a warning.
         let (r, _, err) = run(
-            vec![Err(wk_realtime::Error::Closed), kill(&a, Origin::Live)],
+            vec![Err(wk::realtime::Error::Closed), kill(&a, Origin::Live)],
             opts(Format::Pretty, None, None),
         )
         .await;

@@ -149,6 +149,7 @@ impl Delivery {
     }
 
     /// Whether a queue filled since the last [`take_give_way`](Self::take_give_way).
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))] // Only the ws driver reads in bursts.
     pub(crate) fn gives_way(&self) -> bool {
         self.give_way
     }

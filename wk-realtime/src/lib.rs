@@ -13,13 +13,19 @@
 //! - heartbeats every 30 s; a silent connection is replaced; reconnects use jittered backoff and
 //!   **rejoin with the current** subscription set, as do channel crashes (`phx_error`);
 //! - frames of an older join are dropped (late preload pushes after a crash);
-//! - after a reconnect, **gap recovery** fetches `/kills/cached` for subscribed systems and delivers
-//!   what was missed, marked [`Origin::Recovered`]. Character-only subscriptions cannot be recovered:
+//! - after a reconnect, **gap recovery** asks a [`Backfill`](wk_types::Backfill) (by default
+//!   `/kills/cached` through wk-http, the `http` feature) for subscribed systems and delivers what
+//!   was missed, oldest first, marked [`Origin::Recovered`]. Character-only subscriptions cannot be recovered:
 //!   the server has no per-character endpoint;
 //! - a slow consumer never blocks the socket: its bounded queue overflows into
 //!   [`KillEvent::Lagged`].
 //!
-//! [`phoenix::machine`] is the IO-free protocol core underneath.
+//! Underneath is an IO-free protocol core (frame machine and session, private): it takes events
+//! and `now` in and gives frames, deadlines and deliveries out; the tasks only do IO.
+//!
+//! Connection failures are [`Error::Connect`] with a [`ConnectError`] that names its
+//! [`ConnectPhase`]; a refusal no retry can fix (a `4xx` other than `408`/`429`, a rejected
+//! certificate) ends the streams with that error instead of retrying forever.
 //!
 //! The SSE clients (`sse` module and feature) read both stream endpoints with a linear parser
 //! (`sse::parser`) over hyper, filter and de-duplicate on the client, reconnect with backoff and
@@ -35,6 +41,7 @@
 //! | `sse` | the Server-Sent Events clients (basic and enhanced streams) | no |
 //! | `hub` | the in-process PubSub hub with system, character and all topics | no |
 //! | `webhook` | a tower `Service` receiving webhook POSTs as a stream | no |
+//! | `http` | gap recovery through a `wk_http::Client` by default, and the builders' `http_client` | yes |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -59,6 +66,9 @@ pub mod sse;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
+// Hidden: every transport de-duplicates on its own; the window is public only for tools that
+// merge several feeds (the `wk` CLI's tail), and may change shape.
+#[doc(hidden)]
 pub use dedup::Dedup;
 pub use error::{ConnectError, ConnectPhase, Error, Result};
 pub use event::{Kill, KillEvent, Origin, Progress};

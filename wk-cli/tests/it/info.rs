@@ -1,6 +1,6 @@
 //! `wk health` and `wk status`.
 
-use wk_testkit::{Fault, Profile, TestServer};
+use wk::testkit::{Fault, Profile, TestServer};
 
 use crate::support::{server, wk, wk_at};
 

@@ -1,7 +1,7 @@
 //! `wk killmail ID`.
 
-use wk_testkit::Generator;
-use wk_types::KillmailId;
+use wk::testkit::Generator;
+use wk::types::KillmailId;
 
 use crate::support::{seeded, wk_at};
 
@@ -18,7 +18,7 @@ async fn a_stored_killmail_in_both_formats() {
         Some(km.killmail_id.get()),
         "{json}"
     );
-    let back: wk_types::Killmail = serde_json::from_value(json).expect("a killmail");
+    let back: wk::types::Killmail = serde_json::from_value(json).expect("a killmail");
     assert_eq!(back.killmail_id, km.killmail_id);
 
     let pretty = wk_at(&server, &["killmail", &id]).await;

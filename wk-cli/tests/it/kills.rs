@@ -1,6 +1,6 @@
 //! `wk kills system|systems|cached|count`.
 
-use wk_testkit::Fault;
+use wk::testkit::Fault;
 
 use crate::support::{JITA, TAMA, seeded, wk_at};
 

@@ -4,8 +4,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::process::Command;
-use wk_testkit::{Generator, Profile, TestServer};
-use wk_types::{Killmail, SystemId};
+use wk::testkit::{Generator, Profile, TestServer};
+use wk::types::{Killmail, SystemId};
 
 /// Every run of the binary is bounded by this.
 pub(crate) const LIMIT: Duration = Duration::from_secs(60);
@@ -119,7 +119,7 @@ pub(crate) async fn seeded() -> (TestServer, Vec<Killmail>) {
 
 /// Every system the testkit generator uses, comma-separated.
 pub(crate) fn generator_systems() -> String {
-    wk_testkit::generator::SYSTEMS
+    wk::testkit::generator::SYSTEMS
         .iter()
         .map(|(id, _, _)| id.to_string())
         .collect::<Vec<_>>()

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
-use wk_testkit::{Fault, Profile, TestServer};
-use wk_types::Killmail;
+use wk::testkit::{Fault, Profile, TestServer};
+use wk::types::Killmail;
 
 use crate::support::{JITA, LIMIT, command, generator_systems, seeded, wk, wk_at};
 
@@ -22,7 +22,7 @@ async fn live_server_of(profile: Profile, rate: f64) -> TestServer {
 }
 
 fn known_systems() -> HashSet<i64> {
-    wk_testkit::generator::SYSTEMS
+    wk::testkit::generator::SYSTEMS
         .iter()
         .map(|(id, _, _)| *id)
         .collect()
@@ -81,7 +81,7 @@ async fn pretty_lines_show_system_ship_value_and_final_blow() {
     let run = wk_at(&server, &["tail", "--systems", &systems, "--count", "3"]).await;
     let out = run.ok();
     assert_eq!(out.lines().count(), 3, "{run:?}");
-    let names: Vec<&str> = wk_testkit::generator::SYSTEMS
+    let names: Vec<&str> = wk::testkit::generator::SYSTEMS
         .iter()
         .map(|(_, n, _)| *n)
         .collect();

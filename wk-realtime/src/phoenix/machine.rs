@@ -16,13 +16,13 @@ use wk_types::phoenix::{
 /// Timings of the machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct MachineConfig {
+pub(crate) struct MachineConfig {
     /// How often to send a heartbeat (the server closes after 60 s without an inbound frame).
-    pub heartbeat_interval: Duration,
+    pub(crate) heartbeat_interval: Duration,
     /// How long a heartbeat may go unanswered before the connection counts as dead.
-    pub heartbeat_timeout: Duration,
+    pub(crate) heartbeat_timeout: Duration,
     /// How long to wait for the reply to a join or push.
-    pub reply_timeout: Duration,
+    pub(crate) reply_timeout: Duration,
 }
 
 impl Default for MachineConfig {
@@ -37,12 +37,12 @@ impl Default for MachineConfig {
 }
 
 /// A push the machine sent and is waiting on, named by its ref.
-pub type PushRef = u64;
+pub(crate) type PushRef = u64;
 
 /// Why a push got no reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum NoReply {
+pub(crate) enum NoReply {
     /// No reply within the reply timeout.
     Timeout,
     /// The channel crashed or closed first (the server never answers the ref that crashed it).
@@ -54,7 +54,7 @@ pub enum NoReply {
 /// What the machine produced.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Output {
+pub(crate) enum Output {
     /// A text frame to write to the socket.
     Send(String),
     /// The join succeeded; `response` is the reply's `response` object.
@@ -115,7 +115,7 @@ pub enum Output {
 /// Why a push could not be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum NotJoined {
+pub(crate) enum NotJoined {
     /// The topic is not joined.
     #[error("the channel is not joined")]
     NotJoined,
@@ -130,7 +130,7 @@ enum Channel {
 
 /// The protocol machine. See the module docs.
 #[derive(Debug)]
-pub struct Machine {
+pub(crate) struct Machine {
     config: MachineConfig,
     topic: String,
     next_ref: PushRef,
@@ -146,7 +146,7 @@ pub struct Machine {
 impl Machine {
     /// A machine for `topic`, not yet connected.
     #[must_use]
-    pub fn new(topic: impl Into<String>, config: MachineConfig) -> Self {
+    pub(crate) fn new(topic: impl Into<String>, config: MachineConfig) -> Self {
         Self {
             config,
             topic: topic.into(),
@@ -161,14 +161,14 @@ impl Machine {
     }
 
     /// The socket is open: heartbeats start.
-    pub fn connected(&mut self, now: Instant) {
+    pub(crate) fn connected(&mut self, now: Instant) {
         self.channel = Channel::Closed;
         self.heartbeat = None;
         self.next_heartbeat = Some(now + self.config.heartbeat_interval);
     }
 
     /// The socket is gone: every pending push fails, the channel is closed.
-    pub fn disconnected(&mut self) {
+    pub(crate) fn disconnected(&mut self) {
         self.fail_pending(NoReply::Disconnected);
         self.channel = Channel::Closed;
         self.heartbeat = None;
@@ -177,7 +177,7 @@ impl Machine {
 
     /// Sends a `phx_join` with `payload` (a JSON object). A join while joined replaces the old join
     /// (the server kills the old channel); frames of the old join are dropped from then on.
-    pub fn join(&mut self, payload: &str, now: Instant) -> PushRef {
+    pub(crate) fn join(&mut self, payload: &str, now: Instant) -> PushRef {
         let join_ref = self.take_ref();
         self.channel = Channel::Joining { join_ref };
         self.pending
@@ -198,7 +198,7 @@ impl Machine {
     /// # Errors
     /// [`NotJoined`] when the topic is not joined: nothing is sent (sending would get
     /// "unmatched topic", or crash a channel that is still joining).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         event_name: &str,
         payload: &str,
@@ -223,13 +223,13 @@ impl Machine {
 
     /// Whether the topic is joined.
     #[must_use]
-    pub fn is_joined(&self) -> bool {
+    pub(crate) fn is_joined(&self) -> bool {
         matches!(self.channel, Channel::Joined { .. })
     }
 
     /// The current join's ref, joined or joining.
     #[must_use]
-    pub fn join_ref(&self) -> Option<PushRef> {
+    pub(crate) fn join_ref(&self) -> Option<PushRef> {
         match self.channel {
             Channel::Closed => None,
             Channel::Joining { join_ref } | Channel::Joined { join_ref } => Some(join_ref),
@@ -238,18 +238,18 @@ impl Machine {
 
     /// How many frames of older joins were dropped.
     #[must_use]
-    pub fn stale_dropped(&self) -> u64 {
+    pub(crate) fn stale_dropped(&self) -> u64 {
         self.stale_dropped
     }
 
     /// The next output, if any.
-    pub fn poll_output(&mut self) -> Option<Output> {
+    pub(crate) fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }
 
     /// When [`Machine::handle_timeout`] must next be called.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let heartbeat_deadline = self
             .heartbeat
             .map(|(_, sent)| sent + self.config.heartbeat_timeout);
@@ -264,7 +264,7 @@ impl Machine {
     }
 
     /// Advances time: sends a due heartbeat, declares a silent connection dead, expires replies.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
         if let Some((_, sent)) = self.heartbeat
             && now >= sent + self.config.heartbeat_timeout
         {
@@ -308,11 +308,12 @@ impl Machine {
         }
     }
 
-    /// Handles one inbound text frame.
+    /// Handles one inbound text frame (the session uses the fast path; tests use this one).
     ///
     /// # Errors
     /// A [`wk_types::DecodeError`] for a frame that is not a V2 array; the machine is unchanged.
-    pub fn handle_text(&mut self, text: &str) -> Result<(), wk_types::DecodeError> {
+    #[cfg(test)]
+    pub(crate) fn handle_text(&mut self, text: &str) -> Result<(), wk_types::DecodeError> {
         if let Some(push) = self.handle_text_typed::<serde::de::IgnoredAny>(text, None)? {
             self.outputs.extend(push.into_output());
         }

@@ -1,9 +1,12 @@
 //! The Phoenix Channels (V2 serializer) client for `killmails:lobby`.
 //!
-//! [`machine`] is the IO-free protocol core. With the `ws` feature, a tokio task owns the socket and
-//! the machine, and [`Client`] / [`Subscription`] are the handles users hold.
+//! An IO-free protocol core (the frame machine and the session above it, both private) decides
+//! what to send and when; with the `ws` feature, a tokio task owns the socket and does the IO,
+//! and [`Client`] / [`Subscription`] are the handles users hold.
 
-pub mod machine;
+// The IO-free protocol core: private, its API is the session's (tested there from transcripts).
+#[cfg(feature = "ws")]
+mod machine;
 
 #[cfg(feature = "ws")]
 mod burst;

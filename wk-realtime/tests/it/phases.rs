@@ -332,24 +332,27 @@ async fn retry_refused_retries_with_the_long_delay() {
         .await
         .unwrap();
     let mut state = client.state();
+    let requests = server.state().http_requests;
     server.fault(Fault::HttpStatus {
         status: 403,
         retry_after: None,
-        count: 1,
+        count: 1_000,
     });
     server.fault(Fault::DropConnections);
-    let delay = tokio::time::timeout(WAIT, async {
-        loop {
-            state.changed().await.unwrap();
-            let now = state.borrow_and_update().clone();
-            if let wk_realtime::ws::ConnectionState::Reconnecting { delay, .. } = now
-                && delay >= Duration::from_secs(3600)
-            {
-                return delay;
-            }
-        }
-    })
-    .await
-    .expect("a long wait after the refusal");
-    assert!(delay >= Duration::from_secs(3600));
+    let waited = tokio::time::timeout(
+        WAIT,
+        state.wait_for(|s| {
+            matches!(s, wk_realtime::ws::ConnectionState::Reconnecting { delay, .. }
+                if *delay >= Duration::from_secs(3600))
+        }),
+    )
+    .await;
+    assert!(
+        matches!(waited, Ok(Ok(_))),
+        "no long wait after the refusal; state {:?}, server {:?}",
+        *client.state().borrow(),
+        server.state()
+    );
+    // One refused attempt, then the long wait: no second one.
+    assert_eq!(server.state().http_requests, requests + 1);
 }

@@ -725,20 +725,25 @@ impl<T: Token> Session<T> {
         while let Some(output) = self.machine.poll_output() {
             match output {
                 Output::Send(frame) => self.transmit.push_back(frame),
-                Output::Joined { response, .. } => self.on_joined(&response, now),
-                Output::JoinRejected { reason, .. } => {
-                    tracing::warn!(%reason, "join refused");
+                Output::Joined { join_ref, response } => {
+                    tracing::debug!(?join_ref, "joined");
+                    self.on_joined(&response, now);
+                }
+                Output::JoinRejected { join_ref, reason } => {
+                    tracing::warn!(?join_ref, %reason, "join refused");
                     for w in std::mem::take(&mut self.waiters) {
                         self.fail_waiter(w, Error::Rejected(reason.clone()));
                     }
                     self.channel_lost("the join was refused", now);
                 }
-                Output::JoinFailed { why, .. } => {
+                Output::JoinFailed { join_ref, why } => {
+                    tracing::debug!(?join_ref, ?why, "the join failed");
                     if why != NoReply::Disconnected {
                         self.channel_lost("the join got no reply", now);
                     }
                 }
-                Output::ChannelClosed { crashed, .. } => {
+                Output::ChannelClosed { join_ref, crashed } => {
+                    tracing::debug!(?join_ref, crashed, "the channel is gone");
                     self.lose_join(now);
                     let why = if crashed {
                         "the channel crashed"

@@ -41,6 +41,8 @@ struct Inner {
     service: Stack,
     timeout: Option<Duration>,
     user_agent: http::HeaderValue,
+    /// `None` for a client over a custom service ([`Client::from_service`]).
+    streamer: Option<crate::stream::Streamer>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
 }
@@ -93,6 +95,7 @@ impl Client {
                 service: BoxCloneSyncService::new(service),
                 timeout: None,
                 user_agent: user_agent(None),
+                streamer: None,
                 #[cfg(feature = "cache")]
                 cache: None,
             }),
@@ -110,6 +113,16 @@ impl Client {
     #[must_use]
     pub fn cache(&self) -> Option<&wk_cache::Cache> {
         self.inner.cache.as_ref()
+    }
+
+    /// The streaming side of the pool, when the client has one.
+    pub(crate) fn streamer(&self) -> Option<&crate::stream::Streamer> {
+        self.inner.streamer.as_ref()
+    }
+
+    /// The `User-Agent` every request carries.
+    pub(crate) fn user_agent(&self) -> &http::HeaderValue {
+        &self.inner.user_agent
     }
 
     /// Sends a call and returns the raw response, whatever its status.
@@ -181,6 +194,17 @@ fn map_error(e: BoxError) -> Error {
     }
 }
 
+/// A custom rustls config, when the builder was given one.
+#[cfg(feature = "rustls")]
+type TlsConfig = Option<Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "rustls"))]
+type TlsConfig = NoTlsConfig;
+
+/// Without rustls there is no TLS config to set.
+#[cfg(not(feature = "rustls"))]
+#[derive(Clone, Debug, Default)]
+struct NoTlsConfig;
+
 /// Builds a [`Client`].
 #[derive(Clone)]
 #[must_use]
@@ -192,6 +216,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     pool: PoolConfig,
     extra_roots: Vec<Vec<u8>>,
+    tls: TlsConfig,
     application: Option<String>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
@@ -221,6 +246,7 @@ impl Default for ClientBuilder {
             default_timeout: crate::request::LOCAL_TIMEOUT,
             timeout: None,
             extra_roots: Vec::new(),
+            tls: TlsConfig::default(),
             application: None,
             #[cfg(feature = "cache")]
             cache: None,
@@ -277,6 +303,15 @@ impl ClientBuilder {
         self
     }
 
+    /// A custom rustls configuration (client certificates, a private CA only, …) in place of the
+    /// default (webpki roots plus [`add_root_certificate`](Self::add_root_certificate)), for
+    /// every request and stream.
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
     /// The most requests in flight at once; further calls wait for a slot (default 64).
     pub fn concurrency_limit(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
@@ -327,13 +362,14 @@ impl ClientBuilder {
         let base = BaseUrl::parse(url).map_err(Error::Build)?;
         let connector = transport::http_connector(&self.pool);
         let retry = self.retry.clone().retry_error(|e| !e.is::<DecodeError>());
-        let service = stack(
+        let (service, streamer) = stack(
             connector,
             &self.pool,
             self.default_timeout,
             retry,
             self.concurrency,
             &self.extra_roots,
+            self.tls.clone(),
         )?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -341,6 +377,7 @@ impl ClientBuilder {
                 service,
                 timeout: self.timeout,
                 user_agent: user_agent(self.application.as_deref()),
+                streamer: Some(streamer),
                 #[cfg(feature = "cache")]
                 cache: self.cache,
             }),
@@ -348,20 +385,24 @@ impl ClientBuilder {
     }
 }
 
+/// The whole-body stack (timeouts, retries, concurrency limit) and the streaming side, on one
+/// hyper client and so one pool.
 fn layered<C>(
     connector: C,
     pool: &PoolConfig,
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
-) -> Stack
+) -> (Stack, crate::stream::Streamer)
 where
     C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
 {
-    let svc = Timeout::new(transport::collect(connector, pool), timeout);
+    let collect = transport::collect(connector, pool);
+    let streamer = collect.streamer();
+    let svc = Timeout::new(collect, timeout);
     let svc = RetryLayer::new(retry).layer(svc);
     let svc = tower::limit::ConcurrencyLimitLayer::new(limit).layer(svc);
-    BoxCloneSyncService::new(svc)
+    (BoxCloneSyncService::new(svc), streamer)
 }
 
 #[cfg(feature = "rustls")]
@@ -372,7 +413,24 @@ fn stack(
     retry: RetryConfig,
     limit: usize,
     extra_roots: &[Vec<u8>],
-) -> Result<Stack> {
+    tls: TlsConfig,
+) -> Result<(Stack, crate::stream::Streamer)> {
+    let tls = match tls {
+        Some(config) => Arc::unwrap_or_clone(config),
+        None => default_tls(extra_roots)?,
+    };
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(layered(https, pool, timeout, retry, limit))
+}
+
+/// The default rustls config: the webpki roots and `extra_roots`, the ring provider.
+#[cfg(feature = "rustls")]
+fn default_tls(extra_roots: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
     let mut roots =
         rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for der in extra_roots {
@@ -386,13 +444,7 @@ fn stack(
         .map_err(|e| Error::Build(BuildError::tls(e)))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Ok(layered(https, pool, timeout, retry, limit))
+    Ok(tls)
 }
 
 #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
@@ -403,7 +455,8 @@ fn stack(
     retry: RetryConfig,
     limit: usize,
     _extra_roots: &[Vec<u8>],
-) -> Result<Stack> {
+    _tls: TlsConfig,
+) -> Result<(Stack, crate::stream::Streamer)> {
     let https = hyper_tls::HttpsConnector::new_with_connector(http);
     Ok(layered(https, pool, timeout, retry, limit))
 }
@@ -416,6 +469,7 @@ fn stack(
     retry: RetryConfig,
     limit: usize,
     _extra_roots: &[Vec<u8>],
-) -> Result<Stack> {
+    _tls: TlsConfig,
+) -> Result<(Stack, crate::stream::Streamer)> {
     Ok(layered(http, pool, timeout, retry, limit))
 }

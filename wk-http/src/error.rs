@@ -114,6 +114,8 @@ enum BuildErrorKind {
     #[error("TLS could not be set up")]
     #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     Tls(#[source] BoxError),
+    #[error("a client over a custom service has no connections to stream on")]
+    NoStreaming,
 }
 
 impl BuildError {
@@ -146,6 +148,18 @@ impl BuildError {
         Self {
             kind: BuildErrorKind::Tls(e.into()),
         }
+    }
+
+    pub(crate) fn no_streaming() -> Self {
+        Self {
+            kind: BuildErrorKind::NoStreaming,
+        }
+    }
+
+    /// Whether TLS could not be set up (a root certificate that does not parse, say).
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        matches!(self.kind, BuildErrorKind::Tls(_))
     }
 
     /// The local validation failure, when that is why.
@@ -194,6 +208,21 @@ pub struct TransportError {
 impl TransportError {
     pub(crate) fn new(source: BoxError) -> Self {
         Self { source }
+    }
+
+    /// Whether the server's answer broke HTTP (garbage instead of a response head, say).
+    #[must_use]
+    pub fn is_parse(&self) -> bool {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&*self.source);
+        while let Some(e) = next {
+            if e.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_parse)
+            {
+                return true;
+            }
+            next = e.source();
+        }
+        false
     }
 
     /// Whether the failure was in connecting (the request was never sent).

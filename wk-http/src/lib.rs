@@ -51,6 +51,7 @@ mod client;
 mod endpoints;
 mod error;
 mod request;
+mod stream;
 mod transport;
 
 pub use client::{Client, ClientBuilder};
@@ -59,6 +60,7 @@ pub use error::{
     BuildError, DecodeError, Error, Result, StatusError, TimeoutError, TransportError,
 };
 pub use request::{HEALTH_TIMEOUT, LOCAL_TIMEOUT, UPSTREAM_TIMEOUT};
+pub use stream::Streaming;
 
 /// The boxed error type that flows through the tower stack.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -64,6 +64,20 @@ where
     }
 }
 
+impl<C> Collect<C>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    /// The same hyper client (and so the same pool), for responses read as they arrive.
+    pub(crate) fn streamer(&self) -> crate::stream::Streamer {
+        let client = self.client.clone();
+        tower::util::BoxCloneSyncService::new(tower::service_fn(move |req| {
+            let client = client.clone();
+            async move { client.request(req).await.map_err(BoxError::from) }
+        }))
+    }
+}
+
 /// Bounds each attempt by the [`AttemptTimeout`] the request carries (or a default).
 #[derive(Clone, Debug)]
 pub(crate) struct Timeout<S> {

@@ -14,7 +14,6 @@ use wk_types::sse::{BASIC_PATH, ENHANCED_PATH, SseFilter};
 use wk_types::validate::{MAX_SSE_IDS, ValidationError};
 
 use super::driver::Driver;
-use super::transport::Transport;
 use crate::error::{Error, Result};
 use crate::event::KillEvent;
 use crate::filter::Filter;
@@ -66,6 +65,7 @@ pub(crate) struct Config {
     pub(crate) gap_recovery: bool,
     pub(crate) recovery_margin: Duration,
     pub(crate) backfill: Option<Arc<dyn wk_types::Backfill>>,
+    pub(crate) http: Option<wk_http::Client>,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
     pub(crate) max_event_size: usize,
@@ -106,6 +106,7 @@ impl Default for Config {
             gap_recovery: true,
             recovery_margin: Duration::from_secs(65 * 60),
             backfill: None,
+            http: None,
             tls: None,
             extra_roots: Vec::new(),
             max_event_size: 16 << 20,
@@ -121,7 +122,8 @@ impl Default for Config {
 pub(crate) struct Shared {
     pub(crate) base: String,
     pub(crate) config: Config,
-    pub(crate) transport: Transport,
+    /// The HTTP client the streams go through.
+    pub(crate) http: wk_http::Client,
 }
 
 impl std::fmt::Debug for Shared {
@@ -210,7 +212,7 @@ impl Client {
             return Err(Error::Invalid(ValidationError::NoIds));
         }
         filter.validate()?;
-        let uri = self.uri(kind, &filter)?;
+        let path = self.path(kind, &filter)?;
         let (events, rx) = mpsc::channel(self.shared.config.queue_capacity);
         let lagged = Arc::new(AtomicU64::new(0));
         let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 1 });
@@ -219,7 +221,7 @@ impl Client {
             self.shared.clone(),
             kind,
             filter,
-            uri,
+            path,
             events,
             lagged.clone(),
             state_tx,
@@ -235,7 +237,8 @@ impl Client {
         Ok(subscription)
     }
 
-    fn uri(&self, kind: StreamKind, filter: &Filter) -> Result<Uri> {
+    /// The stream's path and query, checked to make a URL with the base.
+    fn path(&self, kind: StreamKind, filter: &Filter) -> Result<String> {
         let (path, query) = match kind {
             StreamKind::Basic => (BASIC_PATH, basic_query(filter)),
             StreamKind::Enhanced { preload_days } => {
@@ -243,13 +246,16 @@ impl Client {
             }
         };
         let query = query.to_query()?;
-        let mut url = format!("{}{path}", self.shared.base);
+        let mut path = path.to_owned();
         if !query.is_empty() {
-            url.push('?');
-            url.push_str(&query);
+            path.push('?');
+            path.push_str(&query);
         }
-        url.parse()
-            .map_err(|_| Error::Url(wk_types::redact::url(&url)))
+        let url = format!("{}{path}", self.shared.base);
+        match url.parse::<Uri>() {
+            Ok(_) => Ok(path),
+            Err(_) => Err(Error::Url(wk_types::redact::url(&url))),
+        }
     }
 }
 
@@ -362,20 +368,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Where gap recovery gets the kills missed while the connection or channel was away:
-    /// any [`Backfill`](wk_types::Backfill), usually a `wk_http::Client` for the same server.
-    /// With the `http` feature the default is such a client; without it, and without a
-    /// backfill, gaps are not recovered.
+    /// Where gap recovery gets the kills missed while the stream was away: any
+    /// [`Backfill`](wk_types::Backfill) (default: the HTTP client the streams go through).
     pub fn backfill(mut self, backfill: impl wk_types::Backfill) -> Self {
         self.config.backfill = Some(Arc::new(backfill));
         self
     }
 
-    /// The HTTP client gap recovery uses (default: one for the same server); the same as
-    /// [`backfill`](Self::backfill) with it.
-    #[cfg(feature = "http")]
+    /// The HTTP client the streams go through (its pool, TLS settings and `User-Agent`), and gap
+    /// recovery with it unless [`backfill`](Self::backfill) says otherwise. Its base URL must be
+    /// this client's. Default: one built from this builder's settings.
     pub fn http_client(mut self, http: wk_http::Client) -> Self {
-        self.config.backfill = Some(Arc::new(http));
+        self.config.http = Some(http);
         self
     }
 
@@ -433,44 +437,57 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Url`] when the base URL is not `http`/`https`; [`Error::Connect`] when the TLS
-    /// setup fails.
-    #[cfg_attr(not(feature = "http"), allow(unused_mut))]
+    /// [`Error::Url`] when the base URL is not `http`/`https`, or an
+    /// [`http_client`](Self::http_client) has another; [`Error::Connect`] when the TLS setup
+    /// fails.
     pub fn build(mut self) -> Result<Client> {
         let base = self.base.trim_end_matches('/').to_owned();
         let scheme_ok = base.starts_with("http://") || base.starts_with("https://");
         if !scheme_ok || base.parse::<Uri>().is_err() || wk_types::redact::has_userinfo(&base) {
             return Err(Error::Url(wk_types::redact::url(&self.base)));
         }
-        #[cfg(feature = "http")]
-        if self.config.gap_recovery && self.config.backfill.is_none() {
-            let http = self
-                .config
-                .extra_roots
-                .iter()
-                .fold(wk_http::Client::builder().base_url(&base), |b, der| {
-                    b.add_root_certificate(der.clone())
-                });
-            let http = match &self.config.application {
-                Some(token) => http.application(token.clone()),
-                None => http,
+        let http = match self.config.http.take() {
+            Some(http) if http.base_url() == base => http,
+            Some(http) => {
+                return Err(Error::Url(format!(
+                    "the HTTP client's base URL {} is not {}",
+                    wk_types::redact::url(http.base_url()),
+                    wk_types::redact::url(&base)
+                )));
             }
-            .build()
-            .map_err(|_| Error::Url(wk_types::redact::url(&base)))?;
-            self.config.backfill = Some(Arc::new(http));
+            None => self.default_http(&base)?,
+        };
+        if self.config.gap_recovery && self.config.backfill.is_none() {
+            self.config.backfill = Some(Arc::new(http.clone()));
         }
-        let transport = Transport::new(
-            self.config.tls.clone(),
-            &self.config.extra_roots,
-            self.config.connect_timeout,
-            &wk_types::user_agent(self.config.application.as_deref()),
-        )?;
         Ok(Client {
             shared: Arc::new(Shared {
                 base,
                 config: self.config,
-                transport,
+                http,
             }),
+        })
+    }
+
+    /// The HTTP client built from this builder's TLS, `User-Agent` and connect settings.
+    fn default_http(&self, base: &str) -> Result<wk_http::Client> {
+        let mut http = wk_http::Client::builder()
+            .base_url(base)
+            .connect_timeout(self.config.connect_timeout);
+        for der in &self.config.extra_roots {
+            http = http.add_root_certificate(der.clone());
+        }
+        if let Some(tls) = &self.config.tls {
+            http = http.tls_config(tls.clone());
+        }
+        if let Some(token) = &self.config.application {
+            http = http.application(token.clone());
+        }
+        http.build().map_err(|e| match e {
+            wk_http::Error::Build(b) if b.is_tls() => {
+                Error::Connect(crate::error::ConnectError::tls_config(b))
+            }
+            _ => Error::Url(wk_types::redact::url(base)),
         })
     }
 }

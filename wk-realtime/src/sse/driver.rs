@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use http::{StatusCode, Uri};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http::StatusCode;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use wk_retry::ReconnectBackoff;
@@ -34,7 +32,8 @@ pub(crate) struct Driver {
     shared: Arc<Shared>,
     kind: StreamKind,
     filter: Filter,
-    uri: Uri,
+    /// The stream's path and query, relative to the HTTP client's base URL.
+    path: String,
     events: mpsc::Sender<Result<KillEvent>>,
     state: watch::Sender<ConnectionState>,
     /// The shared delivery path, with this stream's one subscription.
@@ -56,7 +55,7 @@ impl Driver {
         shared: Arc<Shared>,
         kind: StreamKind,
         filter: Filter,
-        uri: Uri,
+        path: String,
         events: mpsc::Sender<Result<KillEvent>>,
         lagged: Arc<AtomicU64>,
         state: watch::Sender<ConnectionState>,
@@ -75,7 +74,7 @@ impl Driver {
             shared,
             kind,
             filter,
-            uri,
+            path,
             events,
             state,
             server_retry: None,
@@ -89,7 +88,8 @@ impl Driver {
 
     pub(crate) async fn run(self, ready: oneshot::Sender<Result<()>>) {
         use tracing::Instrument;
-        let span = tracing::info_span!("wk_realtime.sse", url = %wk_types::redact::Url(&self.uri.to_string()));
+        let url = format!("{}{}", self.shared.http.base_url(), self.path);
+        let span = tracing::info_span!("wk_realtime.sse", url = %wk_types::redact::Url(&url));
         self.run_inner(ready).instrument(span).await;
     }
 
@@ -103,7 +103,7 @@ impl Driver {
                 .send_replace(ConnectionState::Connecting { attempt });
             let timeout = self.shared.config.connect_timeout;
             let opened = tokio::select! {
-                opened = self.shared.transport.open(&self.uri, &self.last_event_id, timeout) => opened,
+                opened = super::transport::open(&self.shared.http, &self.path, &self.last_event_id, timeout) => opened,
                 () = events.closed() => break,
             };
             let mut floor = self.server_retry.unwrap_or_default();
@@ -186,7 +186,7 @@ impl Driver {
     }
 
     /// Reads one response body until it ends, fails, goes silent or the subscription is dropped.
-    async fn read(&mut self, mut body: Incoming) -> Ended {
+    async fn read(&mut self, mut body: wk_http::Streaming) -> Ended {
         let config = &self.shared.config;
         let mut parser = Parser::new(config.max_event_size);
         self.delivery.new_connection();
@@ -199,9 +199,8 @@ impl Driver {
         tokio::pin!(watchdog);
         loop {
             tokio::select! {
-                frame = body.frame() => match frame {
-                    Some(Ok(frame)) => {
-                        let Ok(data) = frame.into_data() else { continue };
+                chunk = body.chunk() => match chunk {
+                    Some(Ok(data)) => {
                         watchdog.as_mut().reset(Instant::now() + idle);
                         parser.feed(&data);
                         while let Some(item) = parser.next_item() {
@@ -214,7 +213,7 @@ impl Driver {
                         }
                     }
                     Some(Err(e)) => {
-                        tracing::info!(error = %e, "stream broke");
+                        tracing::info!(error = %crate::error::Chain(&e), "stream broke");
                         return Ended::Lost;
                     }
                     None => {

@@ -1,4 +1,5 @@
-//! The user's handle: [`Client`], its [`ClientBuilder`], and [`Subscription`] streams.
+//! The user's handle: [`Client`], its [`ClientBuilder`], and [`Subscription`] streams. About 600
+//! lines, mostly the builder's documented settings.
 
 use std::pin::Pin;
 use std::sync::Arc;

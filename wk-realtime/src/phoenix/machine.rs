@@ -3,6 +3,9 @@
 //! Frames and time go in; frames to send and protocol outputs come out. The machine numbers refs,
 //! schedules heartbeats on topic `phoenix`, tracks the join of its topic, matches replies to pushes
 //! (with timeouts), and drops every frame that belongs to an older join (PROTOCOL.md §7.10).
+//!
+//! Just over 600 lines, a third of them its unit tests: one state machine over one set of refs,
+//! which splitting would only scatter.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;

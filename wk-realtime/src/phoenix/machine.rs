@@ -4,8 +4,8 @@
 //! schedules heartbeats on topic `phoenix`, tracks the join of its topic, matches replies to pushes
 //! (with timeouts), and drops every frame that belongs to an older join (PROTOCOL.md §7.10).
 //!
-//! Just over 600 lines, a third of them its unit tests: one state machine over one set of refs,
-//! which splitting would only scatter.
+//! Just over 600 lines (its tests are in `machine/tests.rs`): one state machine over one set of
+//! refs, which splitting would only scatter.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;

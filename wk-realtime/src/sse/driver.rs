@@ -12,7 +12,7 @@ use wk_retry::ReconnectBackoff;
 use wk_types::sse::EnhancedEvent;
 use wk_types::{Killmail, SystemId, Timestamp};
 
-use super::client::{ConnectionState, Shared, StreamKind};
+use super::config::{ConnectionState, Shared, StreamKind};
 use super::parser::{Event, Item, ParseError, Parser};
 use crate::delivery::{Counters, Delivery, Sink};
 use crate::error::{Error, Result};

@@ -40,8 +40,10 @@
 //! ```
 
 mod client;
+mod config;
 mod driver;
 pub mod parser;
 mod transport;
 
-pub use client::{Client, ClientBuilder, ConnectionState, StreamKind, Subscription};
+pub use client::{Client, ClientBuilder, Subscription};
+pub use config::{ConnectionState, StreamKind};

@@ -32,19 +32,19 @@ async fn requests_from(application: Option<&str>) -> (TestServer, String) {
     (server, agent)
 }
 
+/// Every request the server saw carried `agent`: health, the upgrade and the SSE request at least.
+fn assert_all_carried(server: &TestServer, agent: &str) {
+    let st = server.state();
+    assert_eq!(st.user_agents.keys().collect::<Vec<_>>(), [agent], "{st:?}");
+    assert!(st.user_agents[agent] >= 3, "{:?}", st.user_agents);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_carries_the_wk_user_agent() {
     let (server, agent) = requests_from(None).await;
     assert_eq!(agent, wk::USER_AGENT);
     assert!(agent.starts_with("wk/"));
-    let st = server.state();
-    // health, the upgrade, the SSE request (and nothing without the header).
-    assert_eq!(
-        st.user_agents.keys().collect::<Vec<_>>(),
-        [&agent],
-        "{st:?}"
-    );
-    assert!(st.user_agents[&agent] >= 3, "{:?}", st.user_agents);
+    assert_all_carried(&server, &agent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,11 +54,5 @@ async fn an_application_token_comes_first() {
         agent,
         format!("intel-bot/1.2 (ops@example.org) {}", wk::USER_AGENT)
     );
-    let st = server.state();
-    assert_eq!(
-        st.user_agents.keys().collect::<Vec<_>>(),
-        [&agent],
-        "{st:?}"
-    );
-    assert!(st.user_agents[&agent] >= 3, "{:?}", st.user_agents);
+    assert_all_carried(&server, &agent);
 }

@@ -22,6 +22,35 @@ fn connect_error(err: &Error) -> &wk_realtime::ConnectError {
         .unwrap_or_else(|| panic!("not a connection error: {err:?}"))
 }
 
+/// The first error of each client against `base`: the WebSocket's, then the SSE stream's.
+async fn first_errors(base: &str) -> [Error; 2] {
+    [
+        ws_first_error(base.to_owned()).await,
+        sse_first_error(base.to_owned()).await,
+    ]
+}
+
+/// Every error is a connection error of `phase`, retryable or not.
+fn assert_phase(errors: &[Error], phase: ConnectPhase, retryable: bool) {
+    for err in errors {
+        assert_eq!(connect_error(err).phase(), phase, "{err:?}");
+        assert_eq!(err.is_retryable(), retryable, "{err:?}");
+    }
+}
+
+/// The last item of a stream that must end within [`WAIT`].
+async fn last_item<S: futures_util::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    tokio::time::timeout(WAIT, async {
+        let mut last = None;
+        while let Some(item) = stream.next().await {
+            last = Some(item);
+        }
+        last
+    })
+    .await
+    .expect("the stream ends")
+}
+
 /// A peer that reads each request head and answers `reply` (then closes), or, with `None`,
 /// holds the connection open and says nothing.
 async fn raw_peer(reply: Option<&'static [u8]>) -> SocketAddr {
@@ -151,16 +180,13 @@ async fn an_untrusted_certificate_is_a_tls_error_that_is_not_retried() {
         .start()
         .await
         .unwrap();
-    for err in [
-        ws_first_error(server.base_url()).await,
-        sse_first_error(server.base_url()).await,
-    ] {
-        let e = connect_error(&err);
-        assert_eq!(e.phase(), ConnectPhase::Tls, "{err:?}");
-        assert!(!err.is_retryable(), "{err:?}");
+    let errors = first_errors(&server.base_url()).await;
+    assert_phase(&errors, ConnectPhase::Tls, false);
+    for err in &errors {
+        let e = connect_error(err);
         assert!(e.to_string().contains("certificate"), "{e}");
         // The cause reaches logs as text, with no foreign error type behind it.
-        let chain = wk_realtime_chain(&err);
+        let chain = wk_realtime_chain(err);
         assert!(chain.to_lowercase().contains("certificate"), "{chain}");
     }
 }
@@ -169,17 +195,11 @@ async fn an_untrusted_certificate_is_a_tls_error_that_is_not_retried() {
 async fn a_reset_before_the_answer_is_a_connect_error_that_is_retried() {
     let server = start(Profile::Faithful).await;
     server.fault(Fault::ResetHttp { count: 2 });
-    for err in [
-        ws_first_error(server.base_url()).await,
-        sse_first_error(server.base_url()).await,
-    ] {
-        assert_eq!(
-            connect_error(&err).phase(),
-            ConnectPhase::Connect,
-            "{err:?}"
-        );
-        assert!(err.is_retryable());
-    }
+    assert_phase(
+        &first_errors(&server.base_url()).await,
+        ConnectPhase::Connect,
+        true,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,63 +211,30 @@ async fn a_refused_tcp_connection_is_a_connect_error() {
         .local_addr()
         .unwrap();
     let base = format!("http://{addr}");
-    for err in [
-        ws_first_error(base.clone()).await,
-        sse_first_error(base.clone()).await,
-    ] {
-        assert_eq!(
-            connect_error(&err).phase(),
-            ConnectPhase::Connect,
-            "{err:?}"
-        );
-        assert!(err.is_retryable());
-    }
+    assert_phase(&first_errors(&base).await, ConnectPhase::Connect, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_instead_of_http_is_a_protocol_error() {
     let base = format!("http://{}", raw_peer(Some(GARBAGE)).await);
-    for err in [
-        ws_first_error(base.clone()).await,
-        sse_first_error(base.clone()).await,
-    ] {
-        assert_eq!(
-            connect_error(&err).phase(),
-            ConnectPhase::Protocol,
-            "{err:?}"
-        );
-        assert!(err.is_retryable());
-    }
+    assert_phase(&first_errors(&base).await, ConnectPhase::Protocol, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_server_is_a_timeout() {
     let base = format!("http://{}", raw_peer(None).await);
-    for err in [
-        ws_first_error(base.clone()).await,
-        sse_first_error(base.clone()).await,
-    ] {
-        assert_eq!(
-            connect_error(&err).phase(),
-            ConnectPhase::Timeout,
-            "{err:?}"
-        );
-        assert!(err.is_retryable());
-    }
+    assert_phase(&first_errors(&base).await, ConnectPhase::Timeout, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_web_page_instead_of_an_upgrade_or_a_stream_is_refused() {
     let base = format!("http://{}", raw_peer(Some(HTML_200)).await);
-    for err in [
-        ws_first_error(base.clone()).await,
-        sse_first_error(base.clone()).await,
-    ] {
-        let e = connect_error(&err);
-        assert_eq!(e.phase(), ConnectPhase::Status, "{err:?}");
+    let errors = first_errors(&base).await;
+    assert_phase(&errors, ConnectPhase::Status, false);
+    for err in &errors {
+        let e = connect_error(err);
         assert_eq!(e.status(), Some(StatusCode::OK));
         assert_eq!(e.body(), "<p>portal</p>");
-        assert!(!err.is_retryable(), "{err:?}");
     }
 }
 
@@ -269,16 +256,8 @@ async fn ws_refused_after_a_drop_ends_every_subscription_with_the_refusal() {
     });
     server.fault(Fault::DropConnections);
     for sub in &mut subs {
-        let last = tokio::time::timeout(WAIT, async {
-            let mut last = None;
-            while let Some(item) = sub.next().await {
-                last = Some(item);
-            }
-            last
-        })
-        .await
-        .expect("the stream ends");
-        let err = last
+        let err = last_item(sub)
+            .await
             .expect("an item")
             .expect_err("the last item is the refusal");
         assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED), "{err:?}");
@@ -307,16 +286,8 @@ async fn sse_refused_after_a_drop_ends_the_stream_with_the_refusal() {
         count: 1_000,
     });
     server.fault(Fault::DropConnections);
-    let last = tokio::time::timeout(WAIT, async {
-        let mut last = None;
-        while let Some(item) = sub.next().await {
-            last = Some(item);
-        }
-        last
-    })
-    .await
-    .expect("the stream ends");
-    let err = last
+    let err = last_item(&mut sub)
+        .await
         .expect("an item")
         .expect_err("the last item is the refusal");
     assert_eq!(err.status(), Some(StatusCode::FORBIDDEN), "{err:?}");

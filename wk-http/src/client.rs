@@ -43,6 +43,9 @@ struct Inner {
     user_agent: http::HeaderValue,
     /// `None` for a client over a custom service ([`Client::from_service`]).
     streamer: Option<crate::stream::Streamer>,
+    /// The rustls config its connections use (`None` over a custom service).
+    #[cfg(feature = "rustls")]
+    rustls: Option<Arc<rustls::ClientConfig>>,
     #[cfg(feature = "cache")]
     cache: Option<wk_cache::Cache>,
 }
@@ -96,6 +99,8 @@ impl Client {
                 timeout: None,
                 user_agent: user_agent(None),
                 streamer: None,
+                #[cfg(feature = "rustls")]
+                rustls: None,
                 #[cfg(feature = "cache")]
                 cache: None,
             }),
@@ -113,6 +118,15 @@ impl Client {
     #[must_use]
     pub fn cache(&self) -> Option<&wk_cache::Cache> {
         self.inner.cache.as_ref()
+    }
+
+    /// The rustls configuration this client's connections use (roots, certificates, protocol
+    /// versions), so another transport to the same server can share it: the WebSocket client
+    /// does. `None` for a client made with [`Client::from_service`].
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn rustls_config(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.inner.rustls.clone()
     }
 
     /// The streaming side of the pool, when the client has one.
@@ -362,6 +376,15 @@ impl ClientBuilder {
         let base = BaseUrl::parse(url).map_err(Error::Build)?;
         let connector = transport::http_connector(&self.pool);
         let retry = self.retry.clone().retry_error(|e| !e.is::<DecodeError>());
+        // The one rustls config of this client, resolved here so it can be shared (see
+        // `Client::rustls_config`).
+        #[cfg(feature = "rustls")]
+        let tls = Some(match self.tls.clone() {
+            Some(config) => config,
+            None => Arc::new(default_tls(&self.extra_roots)?),
+        });
+        #[cfg(not(feature = "rustls"))]
+        let tls = self.tls.clone();
         let (service, streamer) = stack(
             connector,
             &self.pool,
@@ -369,7 +392,7 @@ impl ClientBuilder {
             retry,
             self.concurrency,
             &self.extra_roots,
-            self.tls.clone(),
+            tls.clone(),
         )?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -378,6 +401,8 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 user_agent: user_agent(self.application.as_deref()),
                 streamer: Some(streamer),
+                #[cfg(feature = "rustls")]
+                rustls: tls,
                 #[cfg(feature = "cache")]
                 cache: self.cache,
             }),

@@ -59,6 +59,8 @@ impl Client {
             url: url.into(),
             client_id: None,
             config: Config::default(),
+            #[cfg(feature = "http")]
+            http: None,
         }
     }
 
@@ -161,6 +163,9 @@ pub struct ClientBuilder {
     url: String,
     client_id: Option<String>,
     config: Config,
+    /// Given with `http_client`: recovery's client, and the TLS setup `wss://` shares.
+    #[cfg(feature = "http")]
+    http: Option<wk_http::Client>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -288,8 +293,52 @@ impl ClientBuilder {
     /// [`backfill`](Self::backfill) with it.
     #[cfg(feature = "http")]
     pub fn http_client(mut self, http: wk_http::Client) -> Self {
-        self.config.backfill = Some(Arc::new(http));
+        self.http = Some(http);
         self
+    }
+
+    /// Gives gap recovery its HTTP client (the one given, or one built from this builder's TLS
+    /// and `User-Agent` settings), and lets `wss://` share that client's rustls config: one TLS
+    /// setup for the server. A builder with TLS settings of its own keeps them for `wss://`.
+    #[cfg(feature = "http")]
+    fn share_http(&mut self, socket: &str) -> Result<()> {
+        let own_tls = self.config.tls.is_some() || !self.config.extra_roots.is_empty();
+        let http = match self.http.take() {
+            Some(http) => http,
+            None if self.config.gap_recovery && self.config.backfill.is_none() => {
+                let base = url::http_base(socket)?;
+                let mut http = wk_http::Client::builder().base_url(&base);
+                for der in &self.config.extra_roots {
+                    http = http.add_root_certificate(der.clone());
+                }
+                if let Some(tls) = &self.config.tls {
+                    http = http.tls_config(tls.clone());
+                }
+                if let Some(token) = &self.config.application {
+                    http = http.application(token.clone());
+                }
+                let http = http.build().map_err(|e| match e {
+                    wk_http::Error::Build(b) if b.is_tls() => {
+                        Error::Connect(crate::error::ConnectError::tls_config(b))
+                    }
+                    _ => Error::Url(wk_types::redact::url(&base)),
+                })?;
+                // Built from this builder's own settings: the same TLS either way.
+                if let Some(shared) = http.rustls_config() {
+                    self.config.tls = Some(shared);
+                }
+                self.config.backfill = Some(Arc::new(http));
+                return Ok(());
+            }
+            None => return Ok(()),
+        };
+        if !own_tls && let Some(shared) = http.rustls_config() {
+            self.config.tls = Some(shared);
+        }
+        if self.config.backfill.is_none() {
+            self.config.backfill = Some(Arc::new(http));
+        }
+        Ok(())
     }
 
     /// Trusts this DER-encoded certificate for `wss://` in addition to the webpki roots (a private
@@ -318,17 +367,7 @@ impl ClientBuilder {
     pub async fn connect(mut self) -> Result<Client> {
         let socket = url::socket_url(&self.url, self.client_id.as_deref())?;
         #[cfg(feature = "http")]
-        if self.config.gap_recovery && self.config.backfill.is_none() {
-            let base = url::http_base(&socket)?;
-            let http = wk_http::Client::builder().base_url(&base);
-            let http = match &self.config.application {
-                Some(token) => http.application(token.clone()),
-                None => http,
-            }
-            .build()
-            .map_err(|_| Error::Url(wk_types::redact::url(&base)))?;
-            self.config.backfill = Some(Arc::new(http));
-        }
+        self.share_http(&socket)?;
         let config = Arc::new(self.config);
         let (commands, rx) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 1 });

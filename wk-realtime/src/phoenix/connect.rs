@@ -1,4 +1,8 @@
 //! Opening the WebSocket: TCP, TLS with rustls (ring) for `wss`, and the upgrade.
+//!
+//! With the `http` feature the TLS config is the HTTP client's own (`ClientBuilder::share_http`):
+//! one setup for the server. The config built here serves only the `ws` feature alone, which must
+//! not need the HTTP stack, and builders that set TLS for the WebSocket only.
 
 use std::sync::{Arc, OnceLock};
 

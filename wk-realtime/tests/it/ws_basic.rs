@@ -343,6 +343,57 @@ async fn wss_with_rustls_against_a_tls_testkit() {
     assert!(matches!(err, Error::Connect(_)), "{err:?}");
 }
 
+/// One TLS setup per server: `wss://` shares the HTTP client's rustls config when the WebSocket
+/// builder has none of its own, and the default recovery client takes the builder's roots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_shares_the_http_clients_tls_setup() {
+    let server = crate::support::server(Profile::Faithful)
+        .tls(true)
+        .start()
+        .await
+        .unwrap();
+    let der = server.tls_certificate_der().unwrap().to_vec();
+    let http = wk_http::Client::builder()
+        .base_url(server.base_url())
+        .add_root_certificate(der.clone())
+        .build()
+        .unwrap();
+    // Only the HTTP client trusts the certificate.
+    let shared = client(&server).http_client(http).connect().await.unwrap();
+    let mut sub = shared
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    // Only the WebSocket builder trusts it: gap recovery over https works too.
+    let recovering = client(&server)
+        .add_root_certificate(der)
+        .connect()
+        .await
+        .unwrap();
+    let mut other = recovering
+        .subscribe(Filter::new().systems([JITA]))
+        .await
+        .unwrap();
+    let live = Generator::new(22).killmail_in(JITA);
+    server.inject(live.clone());
+    assert_eq!(
+        next_kill(&mut sub).await.killmail.killmail_id,
+        live.killmail_id
+    );
+    assert_eq!(
+        next_kill(&mut other).await.killmail.killmail_id,
+        live.killmail_id
+    );
+    // After a drop, each client reconnects (one upgrade) and recovers (one `/kills/cached` over
+    // https): a request whose TLS handshake failed would never reach the server's count.
+    let before = server.state().http_requests;
+    server.fault(wk_testkit::Fault::DropConnections);
+    server
+        .wait_for(crate::support::WAIT, |s| s.http_requests >= before + 4)
+        .await
+        .expect("two upgrades and two recoveries, all over TLS");
+}
+
 async fn client_without_roots(server: &wk_testkit::TestServer) -> Error {
     crate::support::client(server)
         .gap_recovery(false)

@@ -134,10 +134,10 @@ pub(crate) struct TailArgs {
     #[arg(long, value_enum)]
     pub(crate) transport: Option<Transport>,
     /// Systems to follow (comma-separated ids).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(long, value_name = "IDS", value_delimiter = ',', allow_negative_numbers = true, value_parser = system_id)]
     pub(crate) systems: Vec<i64>,
     /// Characters to follow as victim or attacker (comma-separated ids).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    #[arg(long, value_name = "IDS", value_delimiter = ',', allow_negative_numbers = true, value_parser = character_id)]
     pub(crate) characters: Vec<i64>,
     /// Only kills worth at least this much ISK (`250000`, `1.5M`, `2B`, `500k`).
     #[arg(long, value_name = "ISK", value_parser = parse_isk)]
@@ -152,7 +152,7 @@ pub(crate) enum KillsCommand {
     /// Recent kills of one system (on the real server: zKillboard references).
     System {
         /// The system id.
-        #[arg(value_name = "ID", allow_negative_numbers = true)]
+        #[arg(value_name = "ID", allow_negative_numbers = true, value_parser = system_id)]
         id: i64,
         /// Hours of history (positive; the real server ignores it).
         #[arg(long, value_name = "H")]
@@ -168,7 +168,8 @@ pub(crate) enum KillsCommand {
             value_name = "IDS",
             value_delimiter = ',',
             required = true,
-            allow_negative_numbers = true
+            allow_negative_numbers = true,
+            value_parser = system_id
         )]
         ids: Vec<i64>,
         /// Hours of history (positive; the real server ignores it).
@@ -181,13 +182,13 @@ pub(crate) enum KillsCommand {
     /// Every kill the server holds in memory for a system.
     Cached {
         /// The system id.
-        #[arg(value_name = "ID", allow_negative_numbers = true)]
+        #[arg(value_name = "ID", allow_negative_numbers = true, value_parser = system_id)]
         id: i64,
     },
     /// The server's kill count for a system (always 0 on the real server).
     Count {
         /// The system id.
-        #[arg(value_name = "ID", allow_negative_numbers = true)]
+        #[arg(value_name = "ID", allow_negative_numbers = true, value_parser = system_id)]
         id: i64,
     },
 }
@@ -203,10 +204,10 @@ pub(crate) enum SubscriptionsCommand {
         #[arg(long, value_name = "URL")]
         callback_url: String,
         /// Systems to follow (comma-separated ids, at most 100).
-        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        #[arg(long, value_name = "IDS", value_delimiter = ',', allow_negative_numbers = true, value_parser = system_id)]
         systems: Vec<i64>,
         /// Characters to follow (comma-separated ids, at most 1000).
-        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        #[arg(long, value_name = "IDS", value_delimiter = ',', allow_negative_numbers = true, value_parser = character_id)]
         characters: Vec<i64>,
     },
     /// List every subscription on the server (webhooks and WebSocket joins).
@@ -266,6 +267,37 @@ pub(crate) fn parse_isk(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A system id by the one rule every command applies (the server's channel rule, which also
+/// holds every real EVE system): 1 to 50,000,000.
+pub(crate) fn system_id(s: &str) -> Result<i64, String> {
+    id_in(s, "system", &wk::types::validate::CHANNEL_SYSTEM_RANGE)
+}
+
+/// A character id by the one rule every command applies: 90,000,000 to 3,000,000,000.
+pub(crate) fn character_id(s: &str) -> Result<i64, String> {
+    id_in(
+        s,
+        "character",
+        &wk::types::validate::CHANNEL_CHARACTER_RANGE,
+    )
+}
+
+fn id_in(s: &str, kind: &str, range: &std::ops::RangeInclusive<i64>) -> Result<i64, String> {
+    let id: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a {kind} id (an integer), got {s:?}"))?;
+    if range.contains(&id) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "{kind} id {id} is out of range ({} to {})",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
@@ -281,6 +313,18 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ids_follow_one_rule() {
+        assert_eq!(system_id("30000142"), Ok(30_000_142));
+        assert_eq!(system_id("50000000"), Ok(50_000_000));
+        for bad in ["0", "-1", "50000001", "x", "1.5"] {
+            assert!(system_id(bad).is_err(), "{bad}");
+        }
+        assert_eq!(character_id("95465499"), Ok(95_465_499));
+        assert!(character_id("12").is_err());
+        assert!(character_id("3000000001").is_err());
     }
 
     #[test]

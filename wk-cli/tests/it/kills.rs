@@ -128,7 +128,15 @@ async fn bad_parameters_and_server_errors() {
     let run = wk_at(&server, &["kills", "system", "30000142", "--limit", "5000"]).await;
     assert!(run.failed(2).contains("5000"), "{run:?}");
     let run = wk_at(&server, &["kills", "cached", "-4"]).await;
-    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.failed(2).contains("system id -4"), "{run:?}");
+    // The same id rule as `tail`: no system id above 50,000,000 reaches the server.
+    let run = wk_at(&server, &["kills", "count", "50000001"]).await;
+    assert!(
+        run.failed(2).contains("system id 50000001 is out of range"),
+        "{run:?}"
+    );
+    let run = wk_at(&server, &["kills", "systems", "30000142,50000001"]).await;
+    assert!(run.failed(2).contains("50000001"), "{run:?}");
     assert_eq!(server.state().http_requests, 0, "nothing was sent");
 
     server.fault(Fault::FetchError { count: 10 });

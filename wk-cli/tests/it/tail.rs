@@ -227,6 +227,17 @@ async fn refusals() {
 
     let run = wk_at(&server, &["tail", "--systems", "0"]).await;
     assert!(run.failed(2).contains("system id 0"), "{run:?}");
+    // A negative id is a value, not a flag: it reaches the range check.
+    let run = wk_at(&server, &["tail", "--systems", "-1"]).await;
+    assert!(
+        run.failed(2).contains("system id -1 is out of range"),
+        "{run:?}"
+    );
+    let run = wk_at(&server, &["tail", "--characters", "12"]).await;
+    assert!(
+        run.failed(2).contains("character id 12 is out of range"),
+        "{run:?}"
+    );
 
     let run = wk(&[
         "--url",

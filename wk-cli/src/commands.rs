@@ -44,6 +44,23 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Prints a server document as it came, on one line.
+    fn raw(&self, body: &[u8]) -> Result<(), Failure> {
+        let mut out = std::io::stdout().lock();
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim_end();
+        // One document per line: a server that pretty-prints gets its JSON compacted.
+        let line = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) if text.contains('\n') => value.to_string(),
+            _ => text.to_owned(),
+        };
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .or_else(|e| ignore_broken_pipe(&e))
+    }
+}
+
 /// A closed stdout (`wk ... | head`) ends the output quietly; other write errors fail.
 pub(crate) fn ignore_broken_pipe(e: &std::io::Error) -> Result<(), Failure> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -287,6 +304,18 @@ pub(crate) async fn subscriptions(
 
 /// `wk health`: exit 1 when the server says it is unhealthy.
 pub(crate) async fn health(ctx: &Ctx) -> Result<ExitCode, Failure> {
+    if ctx.format == Format::Json {
+        // The server's whole document, as sent; the exit status still says healthy or not.
+        let (_, body) = ctx.http.health_raw().await.map_err(|e| ctx.fail(&e))?;
+        ctx.raw(&body)?;
+        let healthy = wk::types::decode::from_slice::<wk::types::http::Health>(&body)
+            .is_ok_and(|h| h.healthy);
+        return Ok(if healthy {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     let h = ctx.http.health().await.map_err(|e| ctx.fail(&e))?;
     ctx.print(&h, |out| {
         write_fields(
@@ -312,6 +341,11 @@ pub(crate) async fn health(ctx: &Ctx) -> Result<ExitCode, Failure> {
 
 /// `wk status`.
 pub(crate) async fn status(ctx: &Ctx) -> Result<ExitCode, Failure> {
+    if ctx.format == Format::Json {
+        let body = ctx.http.status_raw().await.map_err(|e| ctx.fail(&e))?;
+        ctx.raw(&body)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let st = ctx.http.status().await.map_err(|e| ctx.fail(&e))?;
     ctx.print(&st, |out| write_fields(out, &status_fields(&st)))?;
     Ok(ExitCode::SUCCESS)

@@ -164,6 +164,36 @@ impl Client {
         decode(&success(resp)?)
     }
 
+    /// `GET /health` as the server sent it: the status and the body's bytes untouched, for tools
+    /// that print or forward the whole document (every key, numbers as written). A `503` with the
+    /// health shape is an answer here too.
+    ///
+    /// # Errors
+    /// As for [`Client::health`].
+    ///
+    /// # Cancel safety
+    /// Safe to drop.
+    pub async fn health_raw(&self) -> Result<(StatusCode, bytes::Bytes)> {
+        let resp = self.execute(&request::info("health", "/health")).await?;
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE && decode::<Health>(&resp).is_ok() {
+            return Ok((resp.status(), resp.into_body()));
+        }
+        let resp = success(resp)?;
+        Ok((resp.status(), resp.into_body()))
+    }
+
+    /// `GET /status` as the server sent it: the body's bytes untouched (see
+    /// [`Client::health_raw`]).
+    ///
+    /// # Errors
+    /// As for any call.
+    ///
+    /// # Cancel safety
+    /// Safe to drop.
+    pub async fn status_raw(&self) -> Result<bytes::Bytes> {
+        Ok(success(self.execute(&request::info("status", "/status")).await?)?.into_body())
+    }
+
     /// `GET /status`: the summary numbers and `metrics.processing`, under either server
     /// generation's key names ([`ServiceStatus::key_set`]); every other key is kept as sent.
     ///

@@ -13,6 +13,14 @@ async fn health_in_both_formats() {
     assert!(out.contains("yes"), "{out}");
     let json = wk_at(&server, &["--format", "json", "health"]).await.json();
     assert_eq!(json["healthy"], true, "{json}");
+    // The server's whole document: every section, integers as integers.
+    for key in ["details", "circuit_breaker", "connection_monitor"] {
+        assert!(json[key].is_object(), "{key}: {json}");
+    }
+    assert!(
+        json["circuit_breaker"]["consecutive_errors"].is_u64(),
+        "{json}"
+    );
 }
 
 #[tokio::test]
@@ -46,6 +54,9 @@ async fn status_of(profile: Profile) {
     let json = wk_at(&server, &["--format", "json", "status"]).await.json();
     assert!(json["summary"].is_object(), "{json}");
     assert!(json["summary"]["uptime_hours"].is_number(), "{json}");
+    // Counters stay integers, as the server wrote them.
+    assert!(json["summary"]["active_subscriptions"].is_u64(), "{json}");
+    assert!(json["summary"]["killmails_stored"].is_u64(), "{json}");
     // `metrics` comes through as the server sent it, unmodelled sections included.
     assert!(json["metrics"]["processing"].is_object(), "{json}");
     assert!(json["metrics"]["storage"].is_object(), "{json}");

@@ -85,6 +85,7 @@ const TAIL_EXAMPLES: &str = "\
 Examples:
   wk tail                                       # demo server, synthetic kills, Ctrl-C to stop
   wk tail --count 5                             # demo, stop after 5 kills
+  wk tail --no-history --count 1                # demo, wait for the next live kill
   wk --url http://127.0.0.1:4004 tail --systems 30000142,30002813 --min-value 100M
   wk --url http://127.0.0.1:4004 tail --characters 95465499
   wk --format json tail --count 10 > kills.jsonl
@@ -142,9 +143,15 @@ pub(crate) struct TailArgs {
     /// Only kills worth at least this much ISK (`250000`, `1.5M`, `2B`, `500k`).
     #[arg(long, value_name = "ISK", value_parser = parse_isk)]
     pub(crate) min_value: Option<f64>,
-    /// Exit 0 after this many unique kills.
+    /// Exit 0 after printing this many kills: unique ones that pass --min-value, history
+    /// (preloaded kills the server sends on join) included unless --no-history.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) count: Option<u64>,
+    /// Skip history: kills the server sends as preload when the subscription starts (and the
+    /// enhanced stream's batches) are neither printed nor counted; live kills, and kills
+    /// recovered after a lost connection, still are.
+    #[arg(long)]
+    pub(crate) no_history: bool,
 }
 
 #[derive(Debug, Subcommand)]

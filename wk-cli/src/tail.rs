@@ -29,6 +29,8 @@ pub(crate) struct Options {
     pub(crate) format: Format,
     pub(crate) min_value: Option<f64>,
     pub(crate) count: Option<u64>,
+    /// Skip preloaded and history kills.
+    pub(crate) no_history: bool,
 }
 
 /// `wk tail`.
@@ -90,6 +92,7 @@ pub(crate) async fn run(
         format,
         min_value: args.min_value,
         count: args.count,
+        no_history: args.no_history,
     };
     let filter = match args.min_value {
         Some(isk) => filter.min_value(isk),
@@ -285,6 +288,9 @@ where
                     last_error = Some(error);
                 }
                 Some(Ok(KillEvent::Kill(kill))) => {
+                    if opts.no_history && matches!(kill.origin, Origin::Preload | Origin::History) {
+                        continue;
+                    }
                     let km = &kill.killmail;
                     if !seen.insert(km.killmail_id) {
                         continue;
@@ -374,7 +380,41 @@ mod tests {
             format,
             min_value,
             count,
+            no_history: false,
         }
+    }
+
+    #[tokio::test]
+    async fn no_history_skips_preload_and_counts_only_what_it_prints() {
+        let mut g = Generator::new(14);
+        let (old, older, live, recovered) =
+            (g.killmail(), g.killmail(), g.killmail(), g.killmail());
+        let events = vec![
+            kill(&old, Origin::Preload),
+            kill(&older, Origin::History),
+            kill(&recovered, Origin::Recovered),
+            kill(&live, Origin::Live),
+        ];
+        let skip = Options {
+            no_history: true,
+            ..opts(Format::Json, None, Some(2))
+        };
+        let (r, out, _) = run(events.clone(), skip).await;
+        assert_eq!(r, Ok(()));
+        let ids: Vec<i64> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<wk::types::Killmail>(l)
+                    .unwrap()
+                    .killmail_id
+                    .get()
+            })
+            .collect();
+        assert_eq!(ids, [recovered.killmail_id.get(), live.killmail_id.get()]);
+        // By default history counts: two lines, both history.
+        let (r, out, _) = run(events, opts(Format::Pretty, None, Some(2))).await;
+        assert_eq!(r, Ok(()));
+        assert_eq!(out.matches("[history]").count(), 2, "{out}");
     }
 
     #[tokio::test]

@@ -250,6 +250,35 @@ async fn refusals() {
     assert!(run.failed(1).contains("cannot reach"), "{run:?}");
 }
 
+/// `--no-history`: the preload the server sends on join is neither printed nor counted, so
+/// `--count` waits for live kills; by default history comes first.
+#[tokio::test]
+async fn no_history_waits_for_live_kills() {
+    let server = live_server(20.0).await;
+    server
+        .wait_for(LIMIT, |s| s.stored_killmails >= 20)
+        .await
+        .expect("a store to preload from");
+    let systems = generator_systems();
+    let with = wk_at(&server, &["tail", "--systems", &systems, "--count", "3"]).await;
+    assert!(with.ok().contains("[history]"), "{with:?}");
+    let without = wk_at(
+        &server,
+        &[
+            "tail",
+            "--systems",
+            &systems,
+            "--count",
+            "3",
+            "--no-history",
+        ],
+    )
+    .await;
+    let out = without.ok();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(!out.contains("[history]"), "{out}");
+}
+
 /// A channel that crashes on every join for a while: one stderr line per crash, rejoins after a
 /// backoff (three crashes, three rejoins, not a storm), and kills flow again after.
 #[tokio::test]

@@ -3,7 +3,9 @@
 //! (PROTOCOL.md §8, §13):
 //!
 //! - [`parser`] is an IO-free, linear event-stream parser with a maximum event size; it runs over a
-//!   streaming hyper request ([`Client`] keeps one pooled hyper client, `https://` with rustls);
+//!   streaming request on wk-http's pooled connections ([`Client`] streams through one
+//!   `wk_http::Client`, its own or the one given with `http_client`: one pool and one TLS setup
+//!   with every other request);
 //! - the **basic** stream honours only `system_ids` on the server, so the client applies
 //!   characters and [`Filter::min_value`](crate::Filter::min_value) itself (asking the server for
 //!   every kill when characters must be matched) and delivers each kill **once** although the

@@ -24,7 +24,7 @@
 //! |---|---|---|
 //! | `http` | the HTTP client and the unified [`Client`] | yes |
 //! | `rustls` | HTTPS and WSS with rustls (ring provider, webpki roots) | yes |
-//! | `native-tls` | HTTPS with the platform TLS library instead of rustls | no |
+//! | `native-tls` | HTTPS with the platform TLS library instead, for `http` without `rustls`, `ws` or `sse` (those speak rustls) | no |
 //! | `ws` | the Phoenix Channels WebSocket client | no |
 //! | `sse` | the basic and enhanced Server-Sent Events clients | no |
 //! | `hub` | the in-process PubSub hub | no |

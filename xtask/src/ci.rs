@@ -20,6 +20,7 @@ pub(crate) const STEPS: &[&str] = &[
     "tidy",
     "deny",
     "features",
+    "feature-tree",
     "examples",
     "conformance",
     "satellites",
@@ -84,6 +85,9 @@ fn describe(step: &str) -> &'static str {
         }
         "examples" => "every wk-facade example against the embedded testkit (cargo run --example)",
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
+        "feature-tree" => {
+            "the facade's feature sets resolve only the stacks they promise (cargo tree -p wk-facade -e normal)"
+        }
         "satellites" => {
             "the bench and fuzz workspaces still build against the SDK (cargo clippy --manifest-path M --all-targets --locked -- -D warnings)"
         }
@@ -131,6 +135,7 @@ fn run_step(root: &Path, step: &str) -> Result {
         "features" => features(root),
         "examples" => examples(root),
         "conformance" => conformance(root),
+        "feature-tree" => crate::feature_tree::check(root),
         "satellites" => satellites(root),
         other => Err(format!("unknown step `{other}`").into()),
     }

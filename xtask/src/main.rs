@@ -19,6 +19,7 @@ mod chaos;
 mod ci;
 mod codegen;
 mod deny;
+mod feature_tree;
 mod fuzz;
 mod openapi;
 mod routes;

@@ -1,0 +1,182 @@
+//! The `feature-tree` CI step: for each facade feature set that matters, the crates `cargo tree`
+//! resolves for a user's build are checked against what that set promises. The `features` step
+//! builds each feature alone but cannot see that a feature drags in a stack it should not (a TLS
+//! library, a transport); this step can.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use crate::Result;
+
+/// One promise: with `features` (and no defaults, unless `defaults`), the facade's normal
+/// dependency graph holds every crate of `present` and none of `absent`.
+struct Promise {
+    features: &'static str,
+    defaults: bool,
+    present: &'static [&'static str],
+    absent: &'static [&'static str],
+    why: &'static str,
+}
+
+const PROMISES: &[Promise] = &[
+    Promise {
+        features: "",
+        defaults: true,
+        present: &["wk-http", "rustls"],
+        absent: &[
+            "native-tls",
+            "openssl",
+            "openssl-sys",
+            "hyper-tls",
+            "tokio-tungstenite",
+        ],
+        why: "the default build is the HTTP client on rustls alone",
+    },
+    Promise {
+        features: "http,native-tls",
+        defaults: false,
+        present: &["wk-http", "hyper-tls"],
+        absent: &["rustls", "hyper-rustls", "webpki-roots"],
+        why: "native-tls without rustls must not build rustls",
+    },
+    Promise {
+        features: "ws",
+        defaults: false,
+        present: &["tokio-tungstenite", "rustls"],
+        absent: &["openssl-sys"],
+        why: "the WebSocket client speaks rustls",
+    },
+    Promise {
+        features: "sse",
+        defaults: false,
+        present: &["wk-http"],
+        absent: &["tokio-tungstenite"],
+        why: "SSE needs no WebSocket stack",
+    },
+    Promise {
+        features: "hub",
+        defaults: false,
+        present: &["wk-realtime"],
+        absent: &["tokio-tungstenite", "wk-http", "hyper", "rustls"],
+        why: "the hub is in-process: no transport, no HTTP, no TLS",
+    },
+    Promise {
+        features: "webhook",
+        defaults: false,
+        present: &["wk-realtime", "tower"],
+        absent: &["tokio-tungstenite", "wk-http", "rustls"],
+        why: "the webhook receiver is a tower Service: no client stack",
+    },
+    Promise {
+        features: "full",
+        defaults: false,
+        present: &[
+            "wk-http",
+            "wk-realtime",
+            "tokio-tungstenite",
+            "rustls",
+            "wk-testkit",
+        ],
+        absent: &["openssl-sys"],
+        why: "everything, on rustls",
+    },
+];
+
+/// Checks every promise; the first broken one fails the step with a readable message.
+pub(crate) fn check(root: &Path) -> Result {
+    for promise in PROMISES {
+        let crates = resolved(root, promise)?;
+        let shown = if promise.defaults {
+            format!("default features{}", plus(promise.features))
+        } else {
+            format!("--no-default-features --features {}", promise.features)
+        };
+        println!(
+            "feature-tree: wk-facade with {shown}: {} crates",
+            crates.len()
+        );
+        let missing: Vec<_> = promise
+            .present
+            .iter()
+            .filter(|c| !crates.contains(**c))
+            .collect();
+        let unwanted: Vec<_> = promise
+            .absent
+            .iter()
+            .filter(|c| crates.contains(**c))
+            .collect();
+        if !missing.is_empty() || !unwanted.is_empty() {
+            return Err(format!(
+                "wk-facade with {shown} breaks its promise ({}): missing {missing:?}, present \
+                 but must not be {unwanted:?}; see `cargo tree -p wk-facade -e normal -i <crate>` \
+                 for who pulls a crate in",
+                promise.why
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn plus(features: &str) -> String {
+    if features.is_empty() {
+        String::new()
+    } else {
+        format!(" + {features}")
+    }
+}
+
+/// The package names in the facade's normal (non-dev, non-build) dependency graph.
+fn resolved(root: &Path, promise: &Promise) -> Result<BTreeSet<String>> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root).args([
+        "tree",
+        "--locked",
+        "-p",
+        "wk-facade",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
+    if !promise.defaults {
+        cmd.arg("--no-default-features");
+    }
+    if !promise.features.is_empty() {
+        cmd.args(["--features", promise.features]);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("`cargo tree` could not start: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`cargo tree` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    Ok(names(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `name v1.2.3 (path)` lines, `(*)` repeats included, to their names.
+fn names(tree: &str) -> BTreeSet<String> {
+    tree.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn reads_package_names_from_cargo_tree() {
+        let tree = "wk-facade v0.1.0 (/w/wk-facade)\nrustls v0.23.46\nrustls v0.23.46 (*)\n\n";
+        let got = names(tree);
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), ["rustls", "wk-facade"]);
+    }
+}

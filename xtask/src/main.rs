@@ -42,7 +42,7 @@ commands:
   codegen [--check]      write spec/openapi.json and spec/schemas/*.json (--check: fail if stale)
   tidy                   run the repository lints
   ci [--skip STEP]...    run every CI step; STEP is one of: fmt clippy test doc codegen tidy
-                         deny features examples conformance satellites
+                         deny features feature-tree examples conformance satellites
   bench [--quick]        run the benchmarks against their baselines (target/wk-bench/report.json)
   chaos [--quick] [--release]  force faults on a live feed, both transports (target/wk-chaos/report.json)
   fuzz <target> [--runs N] [--afl]  run a fuzz target of fuzz/ (`cargo xtask fuzz list` names them)

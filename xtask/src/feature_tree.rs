@@ -16,8 +16,14 @@ struct Promise {
     defaults: bool,
     present: &'static [&'static str],
     absent: &'static [&'static str],
+    /// `crate/feature` pairs the graph must not turn on.
+    no_features: &'static [&'static str],
     why: &'static str,
 }
+
+/// What a library build never needs: a multi-threaded runtime, signals, an HTTP server (tokio's
+/// `macros` is allowed: `select!` lives there).
+const NO_APP_FEATURES: &[&str] = &["tokio/rt-multi-thread", "tokio/signal", "hyper/server"];
 
 const PROMISES: &[Promise] = &[
     Promise {
@@ -31,6 +37,7 @@ const PROMISES: &[Promise] = &[
             "hyper-tls",
             "tokio-tungstenite",
         ],
+        no_features: NO_APP_FEATURES,
         why: "the default build is the HTTP client on rustls alone",
     },
     Promise {
@@ -38,6 +45,7 @@ const PROMISES: &[Promise] = &[
         defaults: false,
         present: &["wk-http", "hyper-tls"],
         absent: &["rustls", "hyper-rustls", "webpki-roots"],
+        no_features: NO_APP_FEATURES,
         why: "native-tls without rustls must not build rustls",
     },
     Promise {
@@ -45,6 +53,7 @@ const PROMISES: &[Promise] = &[
         defaults: false,
         present: &["tokio-tungstenite", "rustls"],
         absent: &["openssl-sys"],
+        no_features: NO_APP_FEATURES,
         why: "the WebSocket client speaks rustls",
     },
     Promise {
@@ -52,6 +61,7 @@ const PROMISES: &[Promise] = &[
         defaults: false,
         present: &["wk-http"],
         absent: &["tokio-tungstenite"],
+        no_features: NO_APP_FEATURES,
         why: "SSE needs no WebSocket stack",
     },
     Promise {
@@ -59,6 +69,7 @@ const PROMISES: &[Promise] = &[
         defaults: false,
         present: &["wk-realtime"],
         absent: &["tokio-tungstenite", "wk-http", "hyper", "rustls"],
+        no_features: NO_APP_FEATURES,
         why: "the hub is in-process: no transport, no HTTP, no TLS",
     },
     Promise {
@@ -66,6 +77,7 @@ const PROMISES: &[Promise] = &[
         defaults: false,
         present: &["wk-realtime", "tower"],
         absent: &["tokio-tungstenite", "wk-http", "rustls"],
+        no_features: NO_APP_FEATURES,
         why: "the webhook receiver is a tower Service: no client stack",
     },
     Promise {
@@ -79,6 +91,8 @@ const PROMISES: &[Promise] = &[
             "wk-testkit",
         ],
         absent: &["openssl-sys"],
+        // The testkit is in it: a server, so a multi-threaded runtime and hyper's server side.
+        no_features: &[],
         why: "everything, on rustls",
     },
 ];
@@ -106,6 +120,24 @@ pub(crate) fn check(root: &Path) -> Result {
             .iter()
             .filter(|c| crates.contains(**c))
             .collect();
+        let turned_on: Vec<_> = if promise.no_features.is_empty() {
+            Vec::new()
+        } else {
+            let on = features_on(root, promise)?;
+            promise
+                .no_features
+                .iter()
+                .filter(|f| on.contains(**f))
+                .collect()
+        };
+        if !turned_on.is_empty() {
+            return Err(format!(
+                "wk-facade with {shown} turns on {turned_on:?} ({}); see `cargo tree -p wk-facade \
+                 -e normal,features -i <crate>` for who asks for them",
+                promise.why
+            )
+            .into());
+        }
         if !missing.is_empty() || !unwanted.is_empty() {
             return Err(format!(
                 "wk-facade with {shown} breaks its promise ({}): missing {missing:?}, present \
@@ -127,8 +159,26 @@ fn plus(features: &str) -> String {
     }
 }
 
+/// The `crate/feature` pairs the facade's normal dependency graph turns on.
+fn features_on(root: &Path, promise: &Promise) -> Result<BTreeSet<String>> {
+    let text = tree(root, promise, "normal,features", "{p}")?;
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(" feature \"")?;
+            let feature = rest.split('"').next()?;
+            Some(format!("{}/{feature}", name.trim()))
+        })
+        .collect())
+}
+
 /// The package names in the facade's normal (non-dev, non-build) dependency graph.
 fn resolved(root: &Path, promise: &Promise) -> Result<BTreeSet<String>> {
+    Ok(names(&tree(root, promise, "normal", "{p}")?))
+}
+
+/// `cargo tree` of the facade for `promise`'s features, over the `edges` kinds.
+fn tree(root: &Path, promise: &Promise, edges: &str, format: &str) -> Result<String> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root).args([
         "tree",
@@ -136,11 +186,11 @@ fn resolved(root: &Path, promise: &Promise) -> Result<BTreeSet<String>> {
         "-p",
         "wk-facade",
         "-e",
-        "normal",
+        edges,
         "--prefix",
         "none",
         "--format",
-        "{p}",
+        format,
     ]);
     if !promise.defaults {
         cmd.arg("--no-default-features");
@@ -158,7 +208,7 @@ fn resolved(root: &Path, promise: &Promise) -> Result<BTreeSet<String>> {
         )
         .into());
     }
-    Ok(names(&String::from_utf8_lossy(&out.stdout)))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `name v1.2.3 (path)` lines, `(*)` repeats included, to their names.

@@ -86,7 +86,7 @@ fn describe(step: &str) -> &'static str {
         "examples" => "every wk-facade example against the embedded testkit (cargo run --example)",
         "conformance" => "JS conformance suite of wk-testkit (node --test)",
         "feature-tree" => {
-            "the facade's feature sets resolve only the stacks they promise (cargo tree -p wk-facade -e normal)"
+            "each facade feature set (and the WebSocket client alone) resolves only the stacks it promises (cargo tree -e normal,features)"
         }
         "satellites" => {
             "the bench and fuzz workspaces still build against the SDK (cargo clippy --manifest-path M --all-targets --locked -- -D warnings)"

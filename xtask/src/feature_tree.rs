@@ -1,4 +1,5 @@
-//! The `feature-tree` CI step: for each facade feature set that matters, the crates `cargo tree`
+//! The `feature-tree` CI step: for each facade feature set that matters (and the WebSocket client
+//! alone), the crates `cargo tree`
 //! resolves for a user's build are checked against what that set promises. The `features` step
 //! builds each feature alone but cannot see that a feature drags in a stack it should not (a TLS
 //! library, a transport); this step can.
@@ -12,6 +13,8 @@ use crate::Result;
 /// One promise: with `features` (and no defaults, unless `defaults`), the facade's normal
 /// dependency graph holds every crate of `present` and none of `absent`.
 struct Promise {
+    /// The package whose graph is checked.
+    package: &'static str,
     features: &'static str,
     defaults: bool,
     present: &'static [&'static str],
@@ -27,6 +30,7 @@ const NO_APP_FEATURES: &[&str] = &["tokio/rt-multi-thread", "tokio/signal", "hyp
 
 const PROMISES: &[Promise] = &[
     Promise {
+        package: "wk-facade",
         features: "",
         defaults: true,
         present: &["wk-http", "rustls"],
@@ -41,6 +45,7 @@ const PROMISES: &[Promise] = &[
         why: "the default build is the HTTP client on rustls alone",
     },
     Promise {
+        package: "wk-facade",
         features: "http,native-tls",
         defaults: false,
         present: &["wk-http", "hyper-tls"],
@@ -49,6 +54,7 @@ const PROMISES: &[Promise] = &[
         why: "native-tls without rustls must not build rustls",
     },
     Promise {
+        package: "wk-facade",
         features: "ws",
         defaults: false,
         present: &["tokio-tungstenite", "rustls"],
@@ -57,6 +63,7 @@ const PROMISES: &[Promise] = &[
         why: "the WebSocket client speaks rustls",
     },
     Promise {
+        package: "wk-facade",
         features: "sse",
         defaults: false,
         present: &["wk-http"],
@@ -65,6 +72,7 @@ const PROMISES: &[Promise] = &[
         why: "SSE needs no WebSocket stack",
     },
     Promise {
+        package: "wk-facade",
         features: "hub",
         defaults: false,
         present: &["wk-realtime"],
@@ -73,6 +81,7 @@ const PROMISES: &[Promise] = &[
         why: "the hub is in-process: no transport, no HTTP, no TLS",
     },
     Promise {
+        package: "wk-facade",
         features: "webhook",
         defaults: false,
         present: &["wk-realtime", "tower"],
@@ -81,6 +90,7 @@ const PROMISES: &[Promise] = &[
         why: "the webhook receiver is a tower Service: no client stack",
     },
     Promise {
+        package: "wk-facade",
         features: "full",
         defaults: false,
         present: &[
@@ -95,6 +105,42 @@ const PROMISES: &[Promise] = &[
         no_features: &[],
         why: "everything, on rustls",
     },
+    Promise {
+        package: "wk-facade",
+        features: "http",
+        defaults: false,
+        present: &["wk-http"],
+        absent: &["wk-realtime", "tokio-tungstenite", "rustls", "native-tls"],
+        no_features: NO_APP_FEATURES,
+        why: "the HTTP client alone, and without a TLS feature no TLS at all",
+    },
+    Promise {
+        package: "wk-facade",
+        features: "cache",
+        defaults: false,
+        present: &["wk-cache", "quick_cache"],
+        absent: &["wk-http", "wk-realtime", "hyper", "rustls"],
+        no_features: NO_APP_FEATURES,
+        why: "the cache alone needs no network stack",
+    },
+    Promise {
+        package: "wk-facade",
+        features: "retry",
+        defaults: false,
+        present: &["wk-retry", "tower"],
+        absent: &["wk-http", "wk-realtime", "hyper", "rustls"],
+        no_features: NO_APP_FEATURES,
+        why: "the retry middleware alone needs no network stack",
+    },
+    Promise {
+        package: "wk-realtime",
+        features: "ws",
+        defaults: false,
+        present: &["tokio-tungstenite"],
+        absent: &["wk-http", "hyper", "hyper-util"],
+        no_features: NO_APP_FEATURES,
+        why: "the WebSocket alone needs no HTTP stack: gap recovery goes through a Backfill",
+    },
 ];
 
 /// Checks every promise; the first broken one fails the step with a readable message.
@@ -107,7 +153,8 @@ pub(crate) fn check(root: &Path) -> Result {
             format!("--no-default-features --features {}", promise.features)
         };
         println!(
-            "feature-tree: wk-facade with {shown}: {} crates",
+            "feature-tree: {} with {shown}: {} crates",
+            promise.package,
             crates.len()
         );
         let missing: Vec<_> = promise
@@ -132,18 +179,18 @@ pub(crate) fn check(root: &Path) -> Result {
         };
         if !turned_on.is_empty() {
             return Err(format!(
-                "wk-facade with {shown} turns on {turned_on:?} ({}); see `cargo tree -p wk-facade \
+                "{} with {shown} turns on {turned_on:?} ({}); see `cargo tree -p {} \
                  -e normal,features -i <crate>` for who asks for them",
-                promise.why
+                promise.package, promise.why, promise.package
             )
             .into());
         }
         if !missing.is_empty() || !unwanted.is_empty() {
             return Err(format!(
-                "wk-facade with {shown} breaks its promise ({}): missing {missing:?}, present \
-                 but must not be {unwanted:?}; see `cargo tree -p wk-facade -e normal -i <crate>` \
+                "{} with {shown} breaks its promise ({}): missing {missing:?}, present \
+                 but must not be {unwanted:?}; see `cargo tree -p {} -e normal -i <crate>` \
                  for who pulls a crate in",
-                promise.why
+                promise.package, promise.why, promise.package
             )
             .into());
         }
@@ -184,7 +231,7 @@ fn tree(root: &Path, promise: &Promise, edges: &str, format: &str) -> Result<Str
         "tree",
         "--locked",
         "-p",
-        "wk-facade",
+        promise.package,
         "-e",
         edges,
         "--prefix",

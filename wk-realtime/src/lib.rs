@@ -52,6 +52,8 @@ mod delivery;
 mod error;
 mod event;
 mod filter;
+#[cfg(any(feature = "sse", all(feature = "ws", feature = "http")))]
+mod http_client;
 #[cfg(feature = "hub")]
 pub mod hub;
 pub mod phoenix;

@@ -307,21 +307,12 @@ impl ClientBuilder {
             Some(http) => http,
             None if self.config.gap_recovery && self.config.backfill.is_none() => {
                 let base = url::http_base(socket)?;
-                let mut http = wk_http::Client::builder().base_url(&base);
-                for der in &self.config.extra_roots {
-                    http = http.add_root_certificate(der.clone());
-                }
-                if let Some(tls) = &self.config.tls {
-                    http = http.tls_config(tls.clone());
-                }
-                if let Some(token) = &self.config.application {
-                    http = http.application(token.clone());
-                }
-                let http = http.build().map_err(|e| match e {
-                    wk_http::Error::Build(b) if b.is_tls() => {
-                        Error::Connect(crate::error::ConnectError::tls_config(b))
-                    }
-                    _ => Error::Url(wk_types::redact::url(&base)),
+                let http = crate::http_client::build(&crate::http_client::Settings {
+                    base: &base,
+                    extra_roots: &self.config.extra_roots,
+                    tls: self.config.tls.as_ref(),
+                    application: self.config.application.as_deref(),
+                    connect_timeout: self.config.connect_timeout,
                 })?;
                 // Built from this builder's own settings: the same TLS either way.
                 if let Some(shared) = http.rustls_config() {

@@ -355,23 +355,12 @@ impl ClientBuilder {
 
     /// The HTTP client built from this builder's TLS, `User-Agent` and connect settings.
     fn default_http(&self, base: &str) -> Result<wk_http::Client> {
-        let mut http = wk_http::Client::builder()
-            .base_url(base)
-            .connect_timeout(self.config.connect_timeout);
-        for der in &self.config.extra_roots {
-            http = http.add_root_certificate(der.clone());
-        }
-        if let Some(tls) = &self.config.tls {
-            http = http.tls_config(tls.clone());
-        }
-        if let Some(token) = &self.config.application {
-            http = http.application(token.clone());
-        }
-        http.build().map_err(|e| match e {
-            wk_http::Error::Build(b) if b.is_tls() => {
-                Error::Connect(crate::error::ConnectError::tls_config(b))
-            }
-            _ => Error::Url(wk_types::redact::url(base)),
+        crate::http_client::build(&crate::http_client::Settings {
+            base,
+            extra_roots: &self.config.extra_roots,
+            tls: self.config.tls.as_ref(),
+            application: self.config.application.as_deref(),
+            connect_timeout: self.config.connect_timeout,
         })
     }
 }

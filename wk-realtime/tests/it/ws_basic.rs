@@ -308,8 +308,8 @@ async fn preload_is_delivered_once_and_marked() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wss_with_rustls_against_a_tls_testkit() {
+/// A testkit serving HTTPS and WSS, its certificate, and an HTTP client that trusts it.
+async fn tls_server() -> (wk_testkit::TestServer, Vec<u8>, wk_http::Client) {
     let server = crate::support::server(Profile::Faithful)
         .tls(true)
         .start()
@@ -321,6 +321,12 @@ async fn wss_with_rustls_against_a_tls_testkit() {
         .add_root_certificate(der.clone())
         .build()
         .unwrap();
+    (server, der, http)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_rustls_against_a_tls_testkit() {
+    let (server, der, http) = tls_server().await;
     let client = client(&server)
         .add_root_certificate(der)
         .http_client(http)
@@ -347,17 +353,7 @@ async fn wss_with_rustls_against_a_tls_testkit() {
 /// builder has none of its own, and the default recovery client takes the builder's roots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wss_shares_the_http_clients_tls_setup() {
-    let server = crate::support::server(Profile::Faithful)
-        .tls(true)
-        .start()
-        .await
-        .unwrap();
-    let der = server.tls_certificate_der().unwrap().to_vec();
-    let http = wk_http::Client::builder()
-        .base_url(server.base_url())
-        .add_root_certificate(der.clone())
-        .build()
-        .unwrap();
+    let (server, der, http) = tls_server().await;
     // Only the HTTP client trusts the certificate.
     let shared = client(&server).http_client(http).connect().await.unwrap();
     let mut sub = shared

@@ -11,7 +11,7 @@ use axum::http::{Method, Response, StatusCode, header};
 use axum::routing::any;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use wk_types::phoenix::LOBBY_TOPIC;
 
 use super::channel::{After, Cx, parse};
@@ -93,9 +93,21 @@ async fn upgrade(
         None => format!("{micros}_{token}"),
     };
     let connected_at = now_timestamp();
+    // Watched from before the `101` goes out: a fault the client's test fires as soon as its
+    // connect returns must reach this socket, not race its task's start.
+    let faults = Faults {
+        drop_rx: shared.drop_streams.subscribe(),
+        kill_rx: shared.kill_all.subscribe(),
+    };
     ws.max_message_size(1 << 20)
         .max_frame_size(1 << 20)
-        .on_upgrade(move |socket| run(shared, socket, v1, user_id, connected_at))
+        .on_upgrade(move |socket| run(shared, socket, v1, user_id, connected_at, faults))
+}
+
+/// The connection-wide faults a socket watches.
+struct Faults {
+    drop_rx: watch::Receiver<u64>,
+    kill_rx: watch::Receiver<u64>,
 }
 
 async fn run(
@@ -104,11 +116,14 @@ async fn run(
     v1: bool,
     user_id: String,
     connected_at: String,
+    faults: Faults,
 ) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
-    let mut drop_rx = shared.drop_streams.subscribe();
-    let mut kill_rx = shared.kill_all.subscribe();
+    let Faults {
+        mut drop_rx,
+        mut kill_rx,
+    } = faults;
     let id = {
         let mut g = shared.lock();
         let id = g.next_id;

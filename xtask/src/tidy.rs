@@ -28,6 +28,23 @@ const OUTSIDE_PATHS: &[&str] = &[
     concat!("/work", "/shared/"),
 ];
 
+/// Real-time sleeps in test files (`tests/` folders); split like the patterns above.
+const SLEEPS: &[&str] = &[concat!("thread::", "sleep("), concat!("time::", "sleep(")];
+/// The test files allowed real-time sleeps, and how many: the count of 2026-12-06, which may only
+/// go down. Prove "nothing else arrives" with a marker or paused tokio time instead (issue 19);
+/// a sleep stays only where a real OS timer or a busy thread is the thing under test.
+const SLEEPS_ALLOWED: &[(&str, usize)] = &[
+    ("wk-realtime/tests/it/bad_input.rs", 2),
+    ("wk-realtime/tests/it/secrets.rs", 1),
+    ("wk-realtime/tests/it/sse_enhanced.rs", 3),
+    ("wk-realtime/tests/it/sse_resilience.rs", 1),
+    ("wk-realtime/tests/it/webhook.rs", 1),
+    ("wk-realtime/tests/it/ws_basic.rs", 1),
+    ("wk-realtime/tests/it/ws_resilience.rs", 7),
+    ("wk-testkit/tests/it/control.rs", 1),
+    ("wk-testkit/tests/it/phoenix.rs", 1),
+];
+
 /// The files that get every line check; other text files get only the [`OUTSIDE_PATHS`] check.
 const LINTED_EXTENSIONS: &[&str] = &["rs", "toml", "md"];
 /// The protocol reference, kept as written: the one folder allowed to name [`OUTSIDE_PATHS`].
@@ -146,6 +163,28 @@ fn check_text(path: &Path, text: &str) -> Vec<Violation> {
         report(1, "file must open with a `//!` doc line");
     }
     let lines: Vec<&str> = text.lines().collect();
+    let in_tests = is_rust
+        && path
+            .components()
+            .any(|c| c == Component::Normal("tests".as_ref()));
+    let mut sleeps = 0;
+    let allowed = SLEEPS_ALLOWED
+        .iter()
+        .find(|(p, _)| Path::new(p) == path)
+        .map_or(0, |(_, n)| *n);
+    for (i, line) in lines.iter().enumerate() {
+        if in_tests && SLEEPS.iter().any(|p| line.contains(p)) {
+            sleeps += 1;
+            if sleeps > allowed {
+                report(
+                    i + 1,
+                    "a real-time sleep in a test: prove it with a marker or paused tokio time \
+                     (a sleep stays only where a real timer is the thing under test, listed in \
+                     tidy's SLEEPS_ALLOWED with the reason)",
+                );
+            }
+        }
+    }
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
         if !outside_allowed && let Some(found) = OUTSIDE_PATHS.iter().find(|p| line.contains(*p)) {
@@ -327,6 +366,25 @@ mod tests {
         assert!(files > 10, "only {files} files found");
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
         assert!(list.is_empty(), "tidy violations:\n{}", list.join("\n"));
+    }
+
+    #[test]
+    fn new_sleeps_in_tests_are_refused() {
+        let sleep = concat!(
+            "    tokio::time::",
+            "sleep(Duration::from_millis(5)).await;\n"
+        );
+        let got = rust("c/tests/it/new.rs", &format!("//! t\n{sleep}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("c/tests/it/new.rs:2: a real-time sleep"),
+            "{got:?}"
+        );
+        // Outside `tests/`, and within a file's allowance, nothing is said.
+        assert!(rust("c/src/lib.rs", &format!("//! t\n{sleep}")).is_empty());
+        let allowed = "wk-testkit/tests/it/control.rs";
+        assert!(rust(allowed, &format!("//! t\n{sleep}")).is_empty());
+        assert_eq!(rust(allowed, &format!("//! t\n{sleep}{sleep}")).len(), 1);
     }
 
     #[test]

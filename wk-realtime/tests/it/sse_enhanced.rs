@@ -61,9 +61,14 @@ async fn designed_history_in_batches_then_live() {
         (got.killmail.killmail_id, got.origin),
         (live.killmail_id, Origin::Live)
     );
-    // Heartbeats every 50 ms keep the 1 s watchdog quiet: one stream all along.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(server.state().enhanced_requests, 1);
+    // Heartbeats every 50 ms keep the 1 s watchdog quiet: one stream all along. The events the
+    // server writes measure the time: 24 more of them span 1.2 s.
+    let written = server.state().sse_events;
+    let state = server
+        .wait_for(WAIT, |s| s.sse_events >= written + 24)
+        .await
+        .expect("heartbeats go on");
+    assert_eq!(state.enhanced_requests, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -355,6 +355,50 @@ impl ConnectError {
     }
 }
 
+/// The longest `Retry-After` (or `retry:`) a server may impose on the next attempt by default.
+#[cfg(any(feature = "ws", feature = "sse"))]
+pub(crate) const MAX_SERVER_DELAY: Duration = Duration::from_secs(300);
+
+/// What a running transport does after a failed connection attempt.
+#[cfg(any(feature = "ws", feature = "sse"))]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterFailure {
+    /// Try again after the backoff, but not sooner than this.
+    Retry { floor: Duration },
+    /// A refusal no retry can fix: the transport ends, its streams get the error last.
+    End,
+}
+
+/// The one policy both transports follow after attempt `attempt` failed with `error` (once they
+/// are running; the first attempt's failure is always the caller's answer), said in the logs: a
+/// retryable failure waits at least the server's `Retry-After` (capped at `max_server_delay`);
+/// a refusal ends, unless `retry_refused` asks for a long delay instead.
+#[cfg(any(feature = "ws", feature = "sse"))]
+pub(crate) fn after_failure(
+    error: &Error,
+    attempt: u32,
+    retry_refused: Option<Duration>,
+    max_server_delay: Duration,
+) -> AfterFailure {
+    let floor = error
+        .retry_after()
+        .unwrap_or_default()
+        .min(max_server_delay);
+    let chain = Chain(error).to_string();
+    if error.is_retryable() {
+        tracing::warn!(attempt, error = %chain, "connection attempt failed");
+        AfterFailure::Retry { floor }
+    } else if let Some(long) = retry_refused {
+        tracing::error!(attempt, error = %chain, "the server refused the connection; retrying after the long delay set with `retry_refused`");
+        AfterFailure::Retry {
+            floor: floor.max(long),
+        }
+    } else {
+        tracing::error!(attempt, error = %chain, "the server refused the connection for good; it ends");
+        AfterFailure::End
+    }
+}
+
 /// A foreign error kept as its text (and its chain's), so no foreign type leaks through `source()`.
 #[cfg(any(feature = "ws", feature = "sse"))]
 #[derive(Debug)]

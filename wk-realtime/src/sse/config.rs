@@ -101,7 +101,7 @@ impl Default for Config {
             max_event_size: 16 << 20,
             ping_interval: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(30),
-            max_server_delay: Duration::from_secs(300),
+            max_server_delay: crate::error::MAX_SERVER_DELAY,
             retry_refused: None,
             application: None,
         }

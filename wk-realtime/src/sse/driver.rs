@@ -15,7 +15,7 @@ use wk_types::{Killmail, SystemId, Timestamp};
 use super::config::{ConnectionState, Shared, StreamKind};
 use super::parser::{Event, Item, ParseError, Parser};
 use crate::delivery::{Counters, Delivery, Sink};
-use crate::error::{Error, Result};
+use crate::error::{AfterFailure, Error, Result, after_failure};
 use crate::event::{KillEvent, Origin, Progress};
 use crate::filter::Filter;
 use crate::repeat::Fingerprint;
@@ -134,30 +134,30 @@ impl Driver {
                     floor = self.server_retry.unwrap_or_default();
                 }
                 Err(error) => {
+                    let error = Error::Connect(error);
                     // A busy server at the first attempt still makes a stream: it comes later.
                     let busy = error.status().is_some_and(|s| {
                         s == StatusCode::SERVICE_UNAVAILABLE || s == StatusCode::TOO_MANY_REQUESTS
                     });
                     if let Some(ready) = ready.take() {
                         if !busy {
-                            let _ = ready.send(Err(Error::Connect(error)));
+                            let _ = ready.send(Err(error));
                             return;
                         }
                         let _ = ready.send(Ok(()));
                     }
-                    if let Some(asked) = error.retry_after() {
-                        floor = floor.max(asked.min(self.shared.config.max_server_delay));
-                    }
-                    let chain = crate::error::Chain(&error).to_string();
-                    if error.is_retryable() {
-                        tracing::warn!(attempt, error = %chain, "connection attempt failed");
-                    } else if let Some(long) = self.shared.config.retry_refused {
-                        floor = floor.max(long);
-                        tracing::error!(attempt, error = %chain, "the server refused the stream; retrying after the long delay set with `retry_refused`");
-                    } else {
-                        tracing::error!(attempt, error = %chain, "the server refused the stream for good; it ends");
-                        self.delivery.end(&Error::Connect(error));
-                        break;
+                    let config = &self.shared.config;
+                    match after_failure(
+                        &error,
+                        attempt,
+                        config.retry_refused,
+                        config.max_server_delay,
+                    ) {
+                        AfterFailure::Retry { floor: asked } => floor = floor.max(asked),
+                        AfterFailure::End => {
+                            self.delivery.end(&error);
+                            break;
+                        }
                     }
                 }
             }

@@ -45,7 +45,7 @@ use interest::{Acked, Interest};
 
 use super::machine::{BorrowedPush, Machine, MachineConfig, NoReply, Output, PushRef};
 use super::stats::Shared;
-use crate::error::{Error, Result};
+use crate::error::{AfterFailure, Error, MAX_SERVER_DELAY, Result, after_failure};
 use crate::filter::Filter;
 
 /// Where the connection stands.
@@ -144,9 +144,6 @@ pub(crate) enum Event<T> {
         lost_at: Instant,
     },
 }
-
-/// The longest `Retry-After` a refusal may impose on the next attempt.
-const MAX_SERVER_DELAY: Duration = Duration::from_secs(300);
 
 /// The settings the session keeps.
 #[derive(Clone, Debug)]
@@ -306,27 +303,23 @@ impl<T: Token> Session<T> {
             self.shutdown();
             return;
         }
-        let attempt = self.tries;
-        let mut floor = error
-            .retry_after()
-            .unwrap_or_default()
-            .min(MAX_SERVER_DELAY);
-        let chain = crate::error::Chain(&error).to_string();
-        if error.is_retryable() {
-            tracing::warn!(attempt, error = %chain, "connection attempt failed");
-        } else if let Some(long) = self.config.retry_refused {
-            floor = floor.max(long);
-            tracing::error!(attempt, error = %chain, "the server refused the connection; retrying after the long delay set with `retry_refused`");
-        } else {
-            tracing::error!(attempt, error = %chain, "the server refused the connection for good; the client stops");
-            self.link = Link::Closed;
-            self.fail_everything(&error);
-            self.events.push_back(Event::Ended(error));
-            self.state(ConnectionState::Closed);
-            return;
+        match after_failure(
+            &error,
+            self.tries,
+            self.config.retry_refused,
+            MAX_SERVER_DELAY,
+        ) {
+            AfterFailure::Retry { floor } => {
+                let delay = self.reconnect.next_delay_at_least(floor);
+                self.wait_to_dial(delay, now);
+            }
+            AfterFailure::End => {
+                self.link = Link::Closed;
+                self.fail_everything(&error);
+                self.events.push_back(Event::Ended(error));
+                self.state(ConnectionState::Closed);
+            }
         }
-        let delay = self.reconnect.next_delay_at_least(floor);
-        self.wait_to_dial(delay, now);
     }
 
     /// The socket is open.

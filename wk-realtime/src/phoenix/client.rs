@@ -303,8 +303,8 @@ impl ClientBuilder {
     #[cfg(feature = "http")]
     fn share_http(&mut self, socket: &str) -> Result<()> {
         let own_tls = self.config.tls.is_some() || !self.config.extra_roots.is_empty();
-        let http = match self.http.take() {
-            Some(http) => http,
+        let (http, built) = match self.http.take() {
+            Some(http) => (http, false),
             None if self.config.gap_recovery && self.config.backfill.is_none() => {
                 let base = url::http_base(socket)?;
                 let http = crate::http_client::build(&crate::http_client::Settings {
@@ -314,16 +314,14 @@ impl ClientBuilder {
                     application: self.config.application.as_deref(),
                     connect_timeout: self.config.connect_timeout,
                 })?;
-                // Built from this builder's own settings: the same TLS either way.
-                if let Some(shared) = http.rustls_config() {
-                    self.config.tls = Some(shared);
-                }
-                self.config.backfill = Some(Arc::new(http));
-                return Ok(());
+                (http, true)
             }
             None => return Ok(()),
         };
-        if !own_tls && let Some(shared) = http.rustls_config() {
+        // A client built from this builder's own settings has the same TLS either way.
+        if (built || !own_tls)
+            && let Some(shared) = http.rustls_config()
+        {
             self.config.tls = Some(shared);
         }
         if self.config.backfill.is_none() {

@@ -379,10 +379,10 @@ impl ClientBuilder {
         // The one rustls config of this client, resolved here so it can be shared (see
         // `Client::rustls_config`).
         #[cfg(feature = "rustls")]
-        let tls = Some(match self.tls.clone() {
+        let tls = match self.tls.clone() {
             Some(config) => config,
             None => Arc::new(default_tls(&self.extra_roots)?),
-        });
+        };
         #[cfg(not(feature = "rustls"))]
         let tls = self.tls.clone();
         let (service, streamer) = stack(
@@ -391,9 +391,8 @@ impl ClientBuilder {
             self.default_timeout,
             retry,
             self.concurrency,
-            &self.extra_roots,
             tls.clone(),
-        )?;
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 base,
@@ -402,7 +401,7 @@ impl ClientBuilder {
                 user_agent: user_agent(self.application.as_deref()),
                 streamer: Some(streamer),
                 #[cfg(feature = "rustls")]
-                rustls: tls,
+                rustls: Some(tls),
                 #[cfg(feature = "cache")]
                 cache: self.cache,
             }),
@@ -437,20 +436,15 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
-    extra_roots: &[Vec<u8>],
-    tls: TlsConfig,
-) -> Result<(Stack, crate::stream::Streamer)> {
-    let tls = match tls {
-        Some(config) => Arc::unwrap_or_clone(config),
-        None => default_tls(extra_roots)?,
-    };
+    tls: Arc<rustls::ClientConfig>,
+) -> (Stack, crate::stream::Streamer) {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
+        .with_tls_config(Arc::unwrap_or_clone(tls))
         .https_or_http()
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
-    Ok(layered(https, pool, timeout, retry, limit))
+    layered(https, pool, timeout, retry, limit)
 }
 
 /// The default rustls config: the webpki roots and `extra_roots`, the ring provider.
@@ -479,11 +473,10 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
-    _extra_roots: &[Vec<u8>],
     _tls: TlsConfig,
-) -> Result<(Stack, crate::stream::Streamer)> {
+) -> (Stack, crate::stream::Streamer) {
     let https = hyper_tls::HttpsConnector::new_with_connector(http);
-    Ok(layered(https, pool, timeout, retry, limit))
+    layered(https, pool, timeout, retry, limit)
 }
 
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
@@ -493,8 +486,7 @@ fn stack(
     timeout: Duration,
     retry: RetryConfig,
     limit: usize,
-    _extra_roots: &[Vec<u8>],
     _tls: TlsConfig,
-) -> Result<(Stack, crate::stream::Streamer)> {
-    Ok(layered(http, pool, timeout, retry, limit))
+) -> (Stack, crate::stream::Streamer) {
+    layered(http, pool, timeout, retry, limit)
 }

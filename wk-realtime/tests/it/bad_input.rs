@@ -19,7 +19,7 @@ use wk_realtime::{Error, Filter, KillEvent};
 use wk_testkit::{Fault, Generator, Profile, TestServer};
 use wk_types::{SystemId, ValidationError};
 
-use crate::support::{WAIT, client, start};
+use crate::support::{WAIT, client, start, subscribed};
 
 const JITA: SystemId = SystemId::new(30000142);
 
@@ -148,21 +148,18 @@ async fn the_websocket_client_survives_every_bad_frame() {
     let server = start(Profile::Faithful).await;
     let proxy = Proxy::start(server.addr()).await;
     let http = wk_http::Client::new(&server.base_url()).unwrap();
-    let client = Client::builder(format!("http://{}", proxy.addr))
-        .client_id("wk-bad-input")
-        .reconnect_backoff(
-            wk_retry::BackoffConfig::default()
-                .base(Duration::from_millis(50))
-                .max(Duration::from_millis(200)),
-        )
-        .http_client(http)
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (_client, mut sub) = subscribed(
+        Client::builder(format!("http://{}", proxy.addr))
+            .client_id("wk-bad-input")
+            .reconnect_backoff(
+                wk_retry::BackoffConfig::default()
+                    .base(Duration::from_millis(50))
+                    .max(Duration::from_millis(200)),
+            )
+            .http_client(http),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     let deep = "[".repeat(200_000) + &"]".repeat(200_000);
     let deep_payload = format!(
         r#"{{"system_id":30000142,"killmails":[{}1{}]}}"#,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use wk_realtime::ws::{Client, ClientBuilder, Subscription};
-use wk_realtime::{Kill, KillEvent};
+use wk_realtime::{Filter, Kill, KillEvent};
 use wk_testkit::{Profile, TestServer, TestServerBuilder};
 
 /// The bound on every wait in these tests; a hang fails instead of blocking the suite.
@@ -25,6 +25,13 @@ pub(crate) fn client(server: &TestServer) -> ClientBuilder {
         )
         .reply_timeout(Duration::from_secs(5))
         .recovery_interval(Duration::from_millis(50))
+}
+
+/// Connects `builder` and subscribes to `filter`.
+pub(crate) async fn subscribed(builder: ClientBuilder, filter: Filter) -> (Client, Subscription) {
+    let client = builder.connect().await.unwrap();
+    let sub = client.subscribe(filter).await.unwrap();
+    (client, sub)
 }
 
 /// The next kill on `sub`, skipping other events; panics after [`WAIT`].

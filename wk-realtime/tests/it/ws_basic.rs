@@ -8,7 +8,7 @@ use wk_testkit::{Generator, Profile};
 use wk_types::phoenix::{CharactersReply, SystemsReply};
 use wk_types::{CharacterId, SystemId, ValidationError};
 
-use crate::support::{WAIT, client, drain_kills, next_kill, start};
+use crate::support::{WAIT, client, drain_kills, next_kill, start, subscribed};
 
 const JITA: SystemId = SystemId::new(30000142);
 const TAMA: SystemId = SystemId::new(30002813);
@@ -327,16 +327,11 @@ async fn tls_server() -> (wk_testkit::TestServer, Vec<u8>, wk_http::Client) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wss_with_rustls_against_a_tls_testkit() {
     let (server, der, http) = tls_server().await;
-    let client = client(&server)
-        .add_root_certificate(der)
-        .http_client(http)
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (_client, mut sub) = subscribed(
+        client(&server).add_root_certificate(der).http_client(http),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     let kill = Generator::new(21).killmail_in(JITA);
     server.inject(kill.clone());
     assert_eq!(

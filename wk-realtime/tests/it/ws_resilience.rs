@@ -11,7 +11,7 @@ use wk_realtime::{Filter, Origin};
 use wk_testkit::{Fault, Generator, Profile, TestServer};
 use wk_types::{CharacterId, SystemId};
 
-use crate::support::{Split, WAIT, client, drain_kills, next_kill, server, start};
+use crate::support::{Split, WAIT, client, drain_kills, next_kill, server, start, subscribed};
 
 const JITA: SystemId = SystemId::new(30000142);
 const TAMA: SystemId = SystemId::new(30002813);
@@ -82,16 +82,13 @@ async fn crashed_channel_rejoins(profile: Profile) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_heartbeats_replace_the_connection() {
     let server = start(Profile::Faithful).await;
-    let client = client(&server)
-        .heartbeat_interval(Duration::from_millis(100))
-        .heartbeat_timeout(Duration::from_millis(200))
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (client, mut sub) = subscribed(
+        client(&server)
+            .heartbeat_interval(Duration::from_millis(100))
+            .heartbeat_timeout(Duration::from_millis(200)),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     server.fault(Fault::StallHeartbeats(true));
     server
         .wait_for(WAIT, |s| s.ws_connections >= 2)
@@ -143,15 +140,11 @@ async fn restart_mid_feed_loses_nothing_and_duplicates_nothing() {
         .start()
         .await
         .unwrap();
-    let client = client(&server)
-        .reconnect_backoff(fixed_backoff(150))
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA, TAMA]))
-        .await
-        .unwrap();
+    let (_client, mut sub) = subscribed(
+        client(&server).reconnect_backoff(fixed_backoff(150)),
+        Filter::new().systems([JITA, TAMA]),
+    )
+    .await;
     let mut generator = Generator::new(13);
     let mut injected = Vec::new();
     for round in 0..3 {
@@ -193,15 +186,11 @@ async fn gap_recovery_fetches_what_preload_cannot() {
         .start()
         .await
         .unwrap();
-    let client = client(&server)
-        .reconnect_backoff(fixed_backoff(300))
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (_client, mut sub) = subscribed(
+        client(&server).reconnect_backoff(fixed_backoff(300)),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     let mut generator = Generator::new(14);
     let first = generator.killmail_in(JITA);
     server.inject(first.clone());
@@ -410,15 +399,11 @@ fn a_late_timer_does_not_drop_a_connection_that_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_that_crashes_on_every_join_is_rejoined_after_a_backoff_each_time() {
     let server = start(Profile::Faithful).await;
-    let client = client(&server)
-        .reconnect_backoff(fixed_backoff(100))
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (client, mut sub) = subscribed(
+        client(&server).reconnect_backoff(fixed_backoff(100)),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     let joins = server.state().joins;
     server.fault(Fault::CrashJoins { count: 5 });
     let started = std::time::Instant::now();
@@ -471,15 +456,11 @@ async fn gap_recovery_asks_the_backfill_it_was_given() {
         kills: vec![missed.clone()],
         asked: std::sync::Mutex::new(Vec::new()),
     });
-    let client = client(&server)
-        .backfill(store.clone())
-        .connect()
-        .await
-        .unwrap();
-    let mut sub = client
-        .subscribe(Filter::new().systems([JITA]))
-        .await
-        .unwrap();
+    let (_client, mut sub) = subscribed(
+        client(&server).backfill(store.clone()),
+        Filter::new().systems([JITA]),
+    )
+    .await;
     server.inject(live.clone());
     assert_eq!(
         next_kill(&mut sub).await.killmail.killmail_id,
